@@ -1,0 +1,324 @@
+/**
+ * Topics and their partition logs: the protocol-neutral core that the admin API, the Kafka front-end and MQTT
+ * bindings call. Topic definitions live in the MetaStore; partition data lives in the engine each topic names.
+ */
+import { EventEmitter } from 'node:events';
+import { RobustMQError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MetaStore } from '../meta/store.js';
+import type { TopicRecord } from '../meta/records.js';
+import type { Metrics } from '../metrics.js';
+import type { AppendResult, LogConfig, PartitionLog, StorageEngine, StorageKind } from '../storage/engine.js';
+import { parseFlushPolicy } from '../storage/flush.js';
+import { validateBatches } from '../storage/record-batch.js';
+import { assertTopicName, mqttFilterError } from './topic-names.js';
+
+export const MAX_PARTITIONS = 10_000;
+
+export interface TopicDefaults {
+  storage: StorageKind;
+  partitions: number;
+  retentionMs: number;
+  retentionBytes: number;
+  /** Largest batch accepted by append (Kafka message.max.bytes). */
+  maxBatchBytes: number;
+}
+
+export interface CreateTopicSpec {
+  name: string;
+  partitions?: number;
+  storage?: StorageKind;
+  retentionMs?: number;
+  retentionBytes?: number;
+  flush?: string;
+  mqttBindings?: string[];
+  configs?: Record<string, string>;
+}
+
+export type TopicUpdate = Partial<
+  Pick<TopicRecord, 'retentionMs' | 'retentionBytes' | 'flush' | 'mqttBindings' | 'configs'>
+>;
+
+export interface PartitionInfo {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  sizeBytes: number;
+}
+
+export interface TopicDescription extends TopicRecord {
+  partitionInfo: PartitionInfo[];
+}
+
+export interface AppendEvent {
+  topic: string;
+  partition: number;
+  result: AppendResult;
+  /** The stored batches (base offsets already assigned). */
+  batches: Buffer;
+  /** Free-form tag of who appended (e.g. `mqtt`), so bridges can skip their own records. */
+  origin?: string;
+}
+
+export interface TopicManagerEvents {
+  created: [TopicRecord];
+  deleted: [string];
+  updated: [TopicRecord];
+  appended: [AppendEvent];
+}
+
+interface OpenTopic {
+  record: TopicRecord;
+  logs: PartitionLog[];
+}
+
+export class TopicManager extends EventEmitter<TopicManagerEvents> {
+  private readonly topics = new Map<string, OpenTopic>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private retentionTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly engines: Partial<Record<StorageKind, StorageEngine>>,
+    readonly defaults: TopicDefaults,
+    private readonly metrics: Metrics | undefined,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** Opens every topic recorded in the MetaStore. */
+  async start(): Promise<void> {
+    for (const entry of await this.meta.list<TopicRecord>('topics')) {
+      try {
+        await this.open(entry.value);
+      } catch (err) {
+        this.log.error({ err, topic: entry.key }, 'could not open topic');
+      }
+    }
+    this.log.info({ topics: this.topics.size }, 'topics loaded');
+  }
+
+  /** Runs retention every `intervalMs` (Kafka's log.retention.check.interval.ms). */
+  startRetention(intervalMs: number): void {
+    this.retentionTimer = setInterval(() => {
+      this.enforceRetention(Date.now()).catch((err) => this.log.error({ err }, 'retention pass failed'));
+    }, intervalMs);
+    this.retentionTimer.unref();
+  }
+
+  async enforceRetention(nowMs: number): Promise<void> {
+    for (const t of this.topics.values()) {
+      for (const log of t.logs) await log.enforceRetention(nowMs);
+    }
+  }
+
+  list(): TopicRecord[] {
+    return [...this.topics.values()].map((t) => t.record).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): TopicRecord | undefined {
+    return this.topics.get(name)?.record;
+  }
+
+  describe(name: string): TopicDescription {
+    const t = this.require(name);
+    return {
+      ...t.record,
+      partitionInfo: t.logs.map((log) => ({
+        partition: log.id.partition,
+        logStartOffset: log.logStartOffset(),
+        highWatermark: log.highWatermark(),
+        sizeBytes: log.sizeBytes(),
+      })),
+    };
+  }
+
+  /** The log of one partition; NOT_FOUND when the topic or partition does not exist. */
+  partition(topic: string, partition: number): PartitionLog {
+    const t = this.topics.get(topic);
+    const log = t?.logs[partition];
+    if (!log) throw new RobustMQError('NOT_FOUND', `unknown topic or partition ${topic}-${partition}`);
+    return log;
+  }
+
+  async create(spec: CreateTopicSpec): Promise<TopicRecord> {
+    const record = this.validateSpec(spec);
+    if (this.topics.has(record.name)) throw new RobustMQError('ALREADY_EXISTS', `topic "${record.name}" already exists`);
+    try {
+      await this.meta.put('topics', record.name, record, { expectedVersion: 0 });
+    } catch (err) {
+      if (err instanceof RobustMQError && err.code === 'CONFLICT') {
+        throw new RobustMQError('ALREADY_EXISTS', `topic "${record.name}" already exists`);
+      }
+      throw err;
+    }
+    await this.open(record);
+    this.log.info({ topic: record.name, partitions: record.partitions, storage: record.storage }, 'topic created');
+    this.emit('created', record);
+    return record;
+  }
+
+  async delete(name: string): Promise<void> {
+    const t = this.require(name);
+    this.topics.delete(name);
+    await this.meta.delete('topics', name);
+    const engine = this.engineFor(t.record.storage);
+    for (let p = 0; p < t.logs.length; p++) await engine.dropPartition({ topic: name, partition: p });
+    this.wakeAll(name);
+    this.log.info({ topic: name }, 'topic deleted');
+    this.emit('deleted', name);
+  }
+
+  /** Grows a topic to `total` partitions (Kafka CreatePartitions: partitions can only be added). */
+  async addPartitions(name: string, total: number): Promise<TopicRecord> {
+    const t = this.require(name);
+    if (!Number.isInteger(total) || total <= t.record.partitions || total > MAX_PARTITIONS) {
+      throw new RobustMQError(
+        'INVALID_ARGUMENT',
+        `partition count must grow from ${t.record.partitions} to at most ${MAX_PARTITIONS}, got ${total}`,
+      );
+    }
+    return this.update(name, { partitions: total } as TopicUpdate);
+  }
+
+  async update(name: string, patch: TopicUpdate & { partitions?: number }): Promise<TopicRecord> {
+    const t = this.require(name);
+    const next: TopicRecord = { ...t.record, ...patch };
+    this.validateSpec({ ...next }, true);
+    await this.meta.put('topics', name, next);
+    const engine = this.engineFor(next.storage);
+    const config = logConfigOf(next);
+    for (const log of t.logs) log.updateConfig(config);
+    for (let p = t.logs.length; p < next.partitions; p++) {
+      t.logs.push(await engine.openPartition({ topic: name, partition: p }, config));
+    }
+    t.record = next;
+    this.emit('updated', next);
+    return next;
+  }
+
+  /**
+   * Validates and appends concatenated RecordBatch v2 buffers to one partition, then wakes readers waiting on it.
+   * Resolves when the engine's durability policy is met.
+   */
+  async append(topic: string, partition: number, batches: Buffer, origin?: string): Promise<AppendResult> {
+    const log = this.partition(topic, partition);
+    validateBatches(batches, this.defaults.maxBatchBytes);
+    const started = process.hrtime.bigint();
+    const result = await log.append(batches);
+    const storage = this.topics.get(topic)?.record.storage ?? 'memory';
+    this.metrics?.appendLatency.observe({ engine: storage }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.wake(topic, partition);
+    this.emit('appended', { topic, partition, result, batches, origin });
+    return result;
+  }
+
+  /**
+   * Resolves when the partition's high watermark passes `offset`, the topic is deleted, the timeout passes or
+   * `signal` aborts — whichever comes first (Kafka Fetch long-poll).
+   */
+  waitForData(topic: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const t = this.topics.get(topic);
+    const log = t?.logs[partition];
+    if (!log || log.highWatermark() > offset || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
+    const key = `${topic}\u0000${partition}`;
+    return new Promise((resolve) => {
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        set!.delete(done);
+        if (set!.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done);
+      set.add(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    for (const name of this.topics.keys()) this.wakeAll(name);
+  }
+
+  private wake(topic: string, partition: number): void {
+    const set = this.waiters.get(`${topic}\u0000${partition}`);
+    if (set) for (const done of [...set]) done();
+  }
+
+  private wakeAll(topic: string): void {
+    for (const [key, set] of this.waiters) {
+      if (key.startsWith(`${topic}\u0000`)) for (const done of [...set]) done();
+    }
+  }
+
+  private require(name: string): OpenTopic {
+    const t = this.topics.get(name);
+    if (!t) throw new RobustMQError('NOT_FOUND', `unknown topic "${name}"`);
+    return t;
+  }
+
+  private engineFor(kind: StorageKind): StorageEngine {
+    const engine = this.engines[kind];
+    if (!engine) {
+      const available = Object.keys(this.engines).join(', ');
+      throw new RobustMQError('INVALID_ARGUMENT', `storage engine "${kind}" is not available on this node (available: ${available})`);
+    }
+    return engine;
+  }
+
+  private async open(record: TopicRecord): Promise<void> {
+    const engine = this.engineFor(record.storage);
+    const config = logConfigOf(record);
+    const logs: PartitionLog[] = [];
+    for (let p = 0; p < record.partitions; p++) logs.push(await engine.openPartition({ topic: record.name, partition: p }, config));
+    this.topics.set(record.name, { record, logs });
+  }
+
+  private validateSpec(spec: CreateTopicSpec, existing = false): TopicRecord {
+    assertTopicName(spec.name);
+    const partitions = spec.partitions ?? this.defaults.partitions;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+      throw new RobustMQError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
+    }
+    const storage = spec.storage ?? this.defaults.storage;
+    if (!existing) this.engineFor(storage);
+    const retentionMs = spec.retentionMs ?? this.defaults.retentionMs;
+    const retentionBytes = spec.retentionBytes ?? this.defaults.retentionBytes;
+    for (const [field, value] of [['retentionMs', retentionMs], ['retentionBytes', retentionBytes]] as const) {
+      if (!Number.isSafeInteger(value) || (value < 0 && value !== -1)) {
+        throw new RobustMQError('INVALID_ARGUMENT', `${field} must be -1 (unlimited) or a non-negative integer, got ${value}`);
+      }
+    }
+    if (spec.flush !== undefined) parseFlushPolicy(spec.flush);
+    const bindings = spec.mqttBindings ?? [];
+    for (const filter of bindings) {
+      const problem = typeof filter === 'string' ? mqttFilterError(filter) : 'MQTT filter must be a string';
+      if (problem) throw new RobustMQError('INVALID_ARGUMENT', `invalid MQTT binding "${String(filter)}": ${problem}`);
+    }
+    return {
+      name: spec.name,
+      partitions,
+      storage,
+      retentionMs,
+      retentionBytes,
+      cleanupPolicy: 'delete',
+      ...(spec.flush !== undefined ? { flush: spec.flush } : {}),
+      mqttBindings: [...new Set(bindings)],
+      createdAt: (spec as Partial<TopicRecord>).createdAt ?? Date.now(),
+      configs: { ...(spec.configs ?? {}) },
+    };
+  }
+}
+
+export function logConfigOf(record: TopicRecord): LogConfig {
+  return {
+    retentionMs: record.retentionMs,
+    retentionBytes: record.retentionBytes,
+    ...(record.flush !== undefined ? { flush: parseFlushPolicy(record.flush) } : {}),
+  };
+}

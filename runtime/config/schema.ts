@@ -29,6 +29,14 @@ export const nodeConfigSchema = z.object({
   mqttPort: port.default(1883),
   wsPort: port.default(8083),
   kafkaPort: port.default(9092),
+  /** Host Kafka Metadata/FindCoordinator advertise; unset: the local address each client connected to. */
+  advertisedHost: z.string().min(1).optional().describe('host Kafka clients are told to connect to (default: the address they dialled)'),
+  advertisedPort: port.optional().describe('port Kafka clients are told to connect to (default: the port they dialled)'),
+  /** Largest Kafka request frame accepted (Kafka socket.request.max.bytes); bigger frames close the connection. */
+  kafkaMaxRequestBytes: positiveInt('a positive number of bytes')
+    .max(104_857_600, { error: 'must be at most 104857600 (100 MiB)' })
+    .default(104_857_600)
+    .describe('largest Kafka request accepted, in bytes (at most 100 MiB)'),
   adminPort: port.default(8080),
   storage: z.enum(AVAILABLE_STORAGE).default('memory'),
   meta: z.enum(AVAILABLE_META).default('embedded'),
@@ -55,6 +63,33 @@ export const nodeConfigSchema = z.object({
   autoCreateTopics: bool.default(true),
   /** Seconds allowed for graceful shutdown before the process exits anyway. */
   shutdownTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000),
+  /** Consumer groups (Kafka group.initial.rebalance.delay.ms): the first join of an empty group waits this long for more members. */
+  groupInitialRebalanceDelayMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(300_000)
+    .default(3000)
+    .describe('ms the first rebalance of an empty consumer group waits for more members'),
+  /** Consumer groups (group.min.session.timeout.ms / group.max.session.timeout.ms): accepted session timeouts. */
+  groupMinSessionTimeoutMs: positiveInt('a positive number of milliseconds').default(6000).describe('smallest consumer session timeout accepted, ms'),
+  groupMaxSessionTimeoutMs: positiveInt('a positive number of milliseconds').default(1_800_000).describe('largest consumer session timeout accepted, ms'),
+  /** MQTT: largest packet accepted from (and advertised to) clients, in bytes. */
+  mqttMaxPacketSize: positiveInt('a positive number of bytes').max(268_435_455).default(1_048_576),
+  /** MQTT: connections (TCP + WebSocket) served at once; more are refused. */
+  mqttMaxConnections: positiveInt('a positive integer').default(100_000),
+  /** MQTT: QoS 1/2 messages in flight to a client that states no Receive Maximum (3.1.1, or 5 without it). */
+  mqttMaxInflight: positiveInt('a positive integer').max(65_535).default(32),
+  /** MQTT: messages queued per session (offline, or beyond the in-flight window); oldest QoS 0 dropped first. */
+  mqttSessionQueueLimit: positiveInt('a positive integer').default(1000),
+  /** MQTT: interval of the $SYS/broker statistics; 0 disables them. */
+  mqttSysIntervalMs: z.coerce.number().int().min(0).default(10_000),
+  /** MQTT 5 Server Keep Alive in seconds, overriding the client's; 0 = use the client's keep alive. */
+  mqttServerKeepAlive: z.coerce.number().int().min(0).max(65_535).default(0),
+  /** MQTT: highest QoS granted to subscriptions and accepted from publishers. */
+  mqttMaxQos: z.coerce.number().int().min(0).max(2).default(2),
+  /** MQTT 5 Topic Alias Maximum: topic aliases a client may set on this server. */
+  mqttTopicAliasMaximum: z.coerce.number().int().min(0).max(65_535).default(100),
 });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;

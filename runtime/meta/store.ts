@@ -16,7 +16,8 @@ export type Namespace =
   | 'producers'
   | 'users'
   | 'acls'
-  | 'cluster';
+  | 'cluster'
+  | 'mqtt-queue';
 
 export const NAMESPACES: readonly Namespace[] = [
   'topics',
@@ -30,6 +31,7 @@ export const NAMESPACES: readonly Namespace[] = [
   'users',
   'acls',
   'cluster',
+  'mqtt-queue',
 ];
 
 export interface Entry<T = unknown> {

@@ -10,6 +10,7 @@ import { readVarint, varintSize, writeVarint } from './varint.js';
 export const BATCH_HEADER_SIZE = 61;
 /** Bytes of baseOffset (8) + batchLength (4): batchLength counts what follows them. */
 export const BATCH_LOG_OVERHEAD = 12;
+const MAGIC_OFFSET = 16;
 const CRC_OFFSET = 17;
 const ATTRIBUTES_OFFSET = 21;
 
@@ -65,7 +66,7 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
     size: batchLength + BATCH_LOG_OVERHEAD,
     baseOffset: Number(buf.readBigInt64BE(pos)),
     partitionLeaderEpoch: buf.readInt32BE(pos + 12),
-    magic: buf.readInt8(pos + 16),
+    magic: buf.readInt8(pos + MAGIC_OFFSET),
     crc: buf.readUInt32BE(pos + CRC_OFFSET),
     attributes: buf.readInt16BE(pos + ATTRIBUTES_OFFSET),
     lastOffsetDelta: buf.readInt32BE(pos + 23),
@@ -87,11 +88,14 @@ export function validateBatches(buf: Buffer, maxBatchBytes = Number.MAX_SAFE_INT
   let pos = 0;
   if (buf.length === 0) throw new RobustMQError('CORRUPT_RECORD', 'empty record set');
   while (pos < buf.length) {
+    // Magic first: an old-format message set (magic 0/1) is shorter than a v2 header and deserves that diagnosis.
+    if (buf.length - pos > MAGIC_OFFSET && buf.readInt8(pos + MAGIC_OFFSET) !== 2) {
+      throw new RobustMQError('CORRUPT_RECORD', `unsupported record batch magic ${buf.readInt8(pos + MAGIC_OFFSET)}`);
+    }
     if (buf.length - pos < BATCH_HEADER_SIZE) {
       throw new RobustMQError('CORRUPT_RECORD', `trailing ${buf.length - pos} bytes are not a whole record batch`);
     }
     const h = readBatchHeader(buf, pos);
-    if (h.magic !== 2) throw new RobustMQError('CORRUPT_RECORD', `unsupported record batch magic ${h.magic}`);
     if (h.size < BATCH_HEADER_SIZE) throw new RobustMQError('CORRUPT_RECORD', `record batch length ${h.size} too small`);
     if (h.size > maxBatchBytes) {
       throw new RobustMQError('RECORD_TOO_LARGE', `record batch of ${h.size} bytes exceeds ${maxBatchBytes}`);
@@ -99,11 +103,15 @@ export function validateBatches(buf: Buffer, maxBatchBytes = Number.MAX_SAFE_INT
     if (pos + h.size > buf.length) throw new RobustMQError('CORRUPT_RECORD', 'record batch truncated');
     const actual = crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + h.size));
     if (actual !== h.crc) throw new RobustMQError('CORRUPT_RECORD', 'record batch CRC32C mismatch');
-    if (h.recordCount < 0 || h.lastOffsetDelta < 0 || (h.recordCount > 0 && h.lastOffsetDelta + 1 < h.recordCount)) {
+    // Kafka's LogValidator rule for batches from clients: at least one record, and exactly lastOffsetDelta + 1 of them.
+    if (h.recordCount < 1 || h.lastOffsetDelta + 1 !== h.recordCount) {
       throw new RobustMQError(
         'CORRUPT_RECORD',
         `record count ${h.recordCount} inconsistent with last offset delta ${h.lastOffsetDelta}`,
       );
+    }
+    if (compressionOf(h.attributes) > Compression.Zstd) {
+      throw new RobustMQError('CORRUPT_RECORD', `unknown compression codec ${compressionOf(h.attributes)}`);
     }
     headers.push(h);
     pos += h.size;
@@ -236,10 +244,13 @@ export interface DecodedRecord {
  * `records`). Values are views into the buffer, not copies.
  */
 export function decodeRecords(batch: Buffer, header = readBatchHeader(batch), records?: Buffer): DecodedRecord[] {
-  const body = records ?? batch.subarray(BATCH_HEADER_SIZE, header.size);
   if (records === undefined && compressionOf(header.attributes) !== Compression.None) {
     throw new RobustMQError('INVALID_ARGUMENT', 'decodeRecords needs the decompressed records of a compressed batch');
   }
+  if (records === undefined && (header.size < BATCH_HEADER_SIZE || batch.length < header.size)) {
+    throw new RobustMQError('CORRUPT_RECORD', `record batch at offset ${header.baseOffset} truncated`);
+  }
+  const body = records ?? batch.subarray(BATCH_HEADER_SIZE, header.size);
   const out: DecodedRecord[] = [];
   let pos = 0;
   const end = body.length;
@@ -272,6 +283,8 @@ export function decodeRecords(batch: Buffer, header = readBatchHeader(batch), re
       });
       pos = recEnd;
     }
+    // Kafka: "Incorrect declared batch size, records still remaining".
+    if (pos !== end) throw new RangeError(`${end - pos} bytes follow the last declared record`);
   } catch (err) {
     throw new RobustMQError('CORRUPT_RECORD', `malformed record in batch at offset ${header.baseOffset}`, {
       cause: err,

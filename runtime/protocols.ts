@@ -1,0 +1,6 @@
+/** The protocol front-ends a node starts, in order. Each factory gets the node's core services. */
+import type { BrokerContext, ProtocolServer } from './context.js';
+
+export type ProtocolFactory = (ctx: BrokerContext) => ProtocolServer;
+
+export const PROTOCOLS: ProtocolFactory[] = [];

@@ -11,12 +11,11 @@ import type { BrokerContext, ProtocolServer } from './context.js';
 import { ClientRegistry } from './core/clients.js';
 import { TopicManager } from './core/topics.js';
 import { createLogger, type Logger } from './logger.js';
-import { EmbeddedMetaStore } from './meta/embedded/store.js';
+import { openMetaStore } from './meta/open.js';
 import type { MetaStore } from './meta/store.js';
 import { Metrics } from './metrics.js';
 import { PROTOCOLS, type ProtocolFactory } from './protocols.js';
-import type { StorageEngine, StorageKind } from './storage/engine.js';
-import { MemoryStorageEngine } from './storage/memory/engine.js';
+import { openEngines } from './storage/open.js';
 
 export interface NodePorts {
   admin: number;
@@ -52,9 +51,9 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
   };
   log.debug({ config }, 'effective configuration');
   try {
-    const meta: MetaStore = await EmbeddedMetaStore.open(path.join(dataDir, 'meta'), { log });
+    const meta: MetaStore = await openMetaStore(config, dataDir, log);
     closers.push(() => meta.close());
-    const engines = await openEngines(config, dataDir, log);
+    const engines = await openEngines({ config, dataDir, meta, log });
     closers.push(async () => {
       for (const engine of Object.values(engines)) await engine.close();
     });
@@ -106,12 +105,4 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     await closeAll();
     throw err;
   }
-}
-
-async function openEngines(
-  config: NodeConfig,
-  _dataDir: string,
-  _log: Logger,
-): Promise<Partial<Record<StorageKind, StorageEngine>>> {
-  return { memory: new MemoryStorageEngine() };
 }

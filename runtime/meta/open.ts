@@ -1,0 +1,13 @@
+/** Opens the MetaStore chosen by `--meta`. */
+import path from 'node:path';
+import type { NodeConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import { EmbeddedMetaStore } from './embedded/store.js';
+import type { MetaStore } from './store.js';
+
+export async function openMetaStore(config: NodeConfig, dataDir: string, log: Logger): Promise<MetaStore> {
+  switch (config.meta) {
+    case 'embedded':
+      return EmbeddedMetaStore.open(path.join(dataDir, 'meta'), { log });
+  }
+}

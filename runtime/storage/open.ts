@@ -1,0 +1,21 @@
+/** Opens the storage engines a node offers. Each engine adds itself here. */
+import type { NodeConfig } from '../config/schema.js';
+import type { Logger } from '../logger.js';
+import type { MetaStore } from '../meta/store.js';
+import type { StorageEngine, StorageKind } from './engine.js';
+import { MemoryStorageEngine } from './memory/engine.js';
+
+export interface EngineDeps {
+  config: NodeConfig;
+  /** Absolute data directory of the node. */
+  dataDir: string;
+  meta: MetaStore;
+  log: Logger;
+}
+
+export type Engines = Partial<Record<StorageKind, StorageEngine>>;
+
+export async function openEngines(deps: EngineDeps): Promise<Engines> {
+  const engines: Engines = { memory: new MemoryStorageEngine() };
+  return engines;
+}

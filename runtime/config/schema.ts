@@ -20,8 +20,8 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 );
 
 /** Engines this build can run; `--storage` is checked against it. */
-export const AVAILABLE_STORAGE = ['memory'] as const;
-export const AVAILABLE_META = ['embedded'] as const;
+export const AVAILABLE_STORAGE = ['memory', 's3'] as const;
+export const AVAILABLE_META = ['embedded', 'dynamodb'] as const;
 
 export const nodeConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data'),
@@ -40,6 +40,24 @@ export const nodeConfigSchema = z.object({
   adminPort: port.default(8080),
   storage: z.enum(AVAILABLE_STORAGE).default('memory'),
   meta: z.enum(AVAILABLE_META).default('embedded'),
+  /** DynamoDB meta store (runtime/meta/dynamodb): endpoint URL; unset: AWS DynamoDB of the region. */
+  dynamodbEndpoint: z.string().url().optional().describe('DynamoDB endpoint URL for --meta dynamodb (LocalStack, Alternator; default: AWS)'),
+  /** Unset: AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
+  dynamodbRegion: z
+    .string()
+    .min(1)
+    .default(() => process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1')
+    .describe('DynamoDB region (default: AWS_REGION or us-east-1)'),
+  /** The meta table is `<prefix>-meta`. */
+  dynamodbTablePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,250}$/, { error: 'must be 1-250 characters of A-Z a-z 0-9 _ . -' })
+    .default('robustmq')
+    .describe('prefix of the DynamoDB table names (<prefix>-meta)'),
+  /** Create missing DynamoDB tables (on-demand billing, TTL) at startup; off: they must exist. */
+  createTables: bool.default(true).describe('create missing DynamoDB tables at startup (on-demand billing, TTL)'),
+  /** How often the DynamoDB meta store polls watched namespaces for other brokers' changes. */
+  dynamodbPollMs: positiveInt('a positive number of milliseconds').default(1000).describe("ms between polls for other brokers' meta changes"),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Default durability policy of persistent engines: always | os | interval:MS. */
   flush: z
@@ -90,6 +108,21 @@ export const nodeConfigSchema = z.object({
   mqttMaxQos: z.coerce.number().int().min(0).max(2).default(2),
   /** MQTT 5 Topic Alias Maximum: topic aliases a client may set on this server. */
   mqttTopicAliasMaximum: z.coerce.number().int().min(0).max(65_535).default(100),
+  /** S3 engine (runtime/storage/s3): bucket holding the objects; setting it enables the engine. */
+  s3Bucket: z.string().min(1).optional().describe('S3 bucket of the s3 storage engine (enables it)'),
+  /** S3-compatible endpoint URL (LocalStack, MinIO, s3rver); unset: AWS S3 of the region. */
+  s3Endpoint: z.string().url().optional().describe('S3 endpoint URL (default: AWS S3)'),
+  /** Unset: the AWS SDK's region chain (AWS_REGION, profile). */
+  s3Region: z.string().min(1).optional().describe('S3 region (default: the AWS SDK region chain)'),
+  s3Prefix: z.string().min(1).default('robustmq').describe('key prefix of the objects and their metadata'),
+  /** A broker writes one object per flush: at most every s3FlushMs, sooner when s3FlushBytes are buffered. */
+  s3FlushMs: positiveInt('a positive number of milliseconds').default(250).describe('longest time an append waits for its object, ms'),
+  s3FlushBytes: positiveInt('a positive number of bytes').default(8 * 1024 * 1024).describe('bytes buffered that start a flush at once'),
+  s3CacheMb: positiveInt('a positive number of MiB').default(256).describe('memory bound of the S3 read cache, MiB'),
+  /** Path-style URLs (http://host/bucket/key), needed by s3rver, MinIO and LocalStack. */
+  s3ForcePathStyle: bool.default(false).describe('path-style S3 URLs (s3rver, MinIO, LocalStack)'),
+  /** An append not committed within this many ms fails with a retriable STORAGE_UNAVAILABLE. */
+  s3AppendTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000).describe('ms before an uncommitted append fails (retriable)'),
 });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;

@@ -76,8 +76,8 @@ export const nodeConfigSchema = z.object({
   retentionMs: z.coerce.number().int().min(-1).default(604_800_000),
   retentionBytes: z.coerce.number().int().min(-1).default(-1),
   retentionCheckMs: positiveInt('a positive number of milliseconds').default(300_000),
-  /** Largest record batch / message accepted (Kafka message.max.bytes, MQTT maximum packet size). */
-  maxMessageBytes: positiveInt('a positive number of bytes').default(1_048_576 + 12 + 61),
+  /** Largest record batch accepted (Kafka message.max.bytes): 1 MiB of value plus room for record and batch headers. */
+  maxMessageBytes: positiveInt('a positive number of bytes').default(1_048_576 + 1024),
   autoCreateTopics: bool.default(true),
   /** Seconds allowed for graceful shutdown before the process exits anyway. */
   shutdownTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000),

@@ -17,7 +17,13 @@ export type Namespace =
   | 'users'
   | 'acls'
   | 'cluster'
-  | 'mqtt-queue';
+  | 'mqtt-queue'
+  /** S3 engine: one lease (fencing token) per broker writing objects. */
+  | 's3-leases'
+  /** S3 engine: one item per committed object, holding its per-partition offset ranges. */
+  | 's3-objects'
+  /** S3 engine: per partition, its incarnation and log start offset. */
+  | 's3-partitions';
 
 export const NAMESPACES: readonly Namespace[] = [
   'topics',
@@ -32,6 +38,9 @@ export const NAMESPACES: readonly Namespace[] = [
   'acls',
   'cluster',
   'mqtt-queue',
+  's3-leases',
+  's3-objects',
+  's3-partitions',
 ];
 
 export interface Entry<T = unknown> {

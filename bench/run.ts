@@ -25,6 +25,8 @@ function suites(): Suite[] {
   const list: Suite[] = [mqttSuite, kafkaSuite];
   const storage = externalSuite('storage', 'bench/storage-segment.ts', 'segment storage engine');
   if (storage) list.push(storage);
+  const s3 = externalSuite('storage-s3', 'bench/storage-s3.ts', 'S3 storage engine (s3rver, counted requests)');
+  if (s3) list.push(s3);
   return list;
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { MetaStore } from '../meta/store.js';
 import type { StorageEngine, StorageKind } from './engine.js';
 import { MemoryStorageEngine } from './memory/engine.js';
+import { s3EngineFromConfig } from './s3/from-config.js';
 
 export interface EngineDeps {
   config: NodeConfig;
@@ -17,5 +18,7 @@ export type Engines = Partial<Record<StorageKind, StorageEngine>>;
 
 export async function openEngines(deps: EngineDeps): Promise<Engines> {
   const engines: Engines = { memory: new MemoryStorageEngine() };
+  const s3 = s3EngineFromConfig(deps);
+  if (s3) engines.s3 = s3;
   return engines;
 }

@@ -1,0 +1,142 @@
+/**
+ * CONNECT [MQTT 3.1], as an ordered list of steps: validate the packet, check capacity, authenticate, take over or
+ * start the session, answer CONNACK, then resume the session's unacknowledged and queued messages.
+ */
+import type mqtt from 'mqtt-packet';
+import { createMessage, type MessageProperties } from '../../../runtime/core/mqtt/message.js';
+import type { MqttConnection } from '../connection.js';
+import { MqttProtocolError } from '../errors.js';
+import { NEVER_EXPIRES } from '../limits.js';
+import { RC } from '../reason-codes.js';
+import { hasReplacementChar, payloadFormatProblem, topicNameProblem } from '../validate.js';
+
+const refuse = (code: number, message: string): MqttProtocolError => new MqttProtocolError(code, message);
+
+export function handleConnect(conn: MqttConnection, packet: mqtt.IConnectPacket): void | Promise<void> {
+  conn.state = 'connecting';
+  conn.version = (packet.protocolVersion ?? 4) as 3 | 4 | 5;
+  validate(conn, packet);
+  checkCapacity(conn);
+  const client = { clientId: conn.clientId, username: packet.username, remoteAddress: conn.remoteAddress, protocolVersion: conn.version };
+  const ok = conn.broker.auth.authenticate(client, packet.username, packet.password);
+  if (ok === true) return accept(conn, packet);
+  if (ok === false) throw refuse(RC.BAD_USERNAME_OR_PASSWORD, 'authentication failed');
+  return ok.then((allowed) => {
+    if (conn.state !== 'connecting') return;
+    if (!allowed) throw refuse(RC.BAD_USERNAME_OR_PASSWORD, 'authentication failed');
+    accept(conn, packet);
+  });
+}
+
+/** Step 1: protocol name/level, client identifier, properties and will [MQTT-3.1.2] [MQTT-3.1.3]. */
+function validate(conn: MqttConnection, packet: mqtt.IConnectPacket): void {
+  const v = conn.version;
+  const expectedName = v === 3 ? 'MQIsdp' : 'MQTT';
+  if (packet.protocolId !== expectedName) {
+    throw refuse(RC.UNSUPPORTED_PROTOCOL_VERSION, `protocol name ${packet.protocolId} does not match level ${v}`); // [MQTT-3.1.2-1]
+  }
+  const props = packet.properties;
+  if (props?.authenticationMethod !== undefined) {
+    throw refuse(RC.BAD_AUTHENTICATION_METHOD, 'enhanced authentication is not supported');
+  }
+  if (props?.receiveMaximum === 0) throw refuse(RC.PROTOCOL_ERROR, 'Receive Maximum must not be 0');
+  if (props?.maximumPacketSize === 0) throw refuse(RC.PROTOCOL_ERROR, 'Maximum Packet Size must not be 0');
+
+  let clientId = packet.clientId;
+  if (hasReplacementChar(clientId)) throw refuse(RC.CLIENT_ID_NOT_VALID, 'client identifier is not well-formed UTF-8');
+  if (clientId.length === 0) {
+    // 3.1 requires an identifier; 3.1.1 allows an empty one only with a clean session [MQTT-3.1.3-7] [MQTT-3.1.3-8];
+    // 5 assigns one [MQTT-3.1.3-6].
+    if (v === 3 || (v === 4 && !packet.clean)) throw refuse(RC.CLIENT_ID_NOT_VALID, 'empty client identifier');
+    clientId = conn.broker.assignClientId();
+    conn.assignedClientId = v === 5;
+  }
+  conn.clientId = clientId;
+  conn.username = packet.username;
+
+  const will = packet.will;
+  if (will) {
+    const problem = topicNameProblem(will.topic);
+    if (problem) throw refuse(RC.TOPIC_NAME_INVALID, `will topic: ${problem}`);
+    if ((will.qos ?? 0) > conn.broker.limits.maxQos) throw refuse(RC.QOS_NOT_SUPPORTED, 'will QoS not supported');
+    const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
+    const wp = will.properties;
+    const bad = payloadFormatProblem(wp?.payloadFormatIndicator, payload);
+    if (bad) throw refuse(RC.PAYLOAD_FORMAT_INVALID, `will ${bad}`);
+    const properties = wp ? messageProperties(wp) : undefined;
+    const expiry = wp?.messageExpiryInterval;
+    conn.will = {
+      msg: createMessage(will.topic, payload, will.qos ?? 0, will.retain ?? false, {
+        properties,
+        expiresAt: expiry ? Date.now() + expiry * 1000 : 0,
+        origin: clientId,
+      }),
+      delay: wp?.willDelayInterval ?? 0,
+    };
+  }
+}
+
+/** Step 2: the configured maximum of concurrent connections. */
+function checkCapacity(conn: MqttConnection): void {
+  const b = conn.broker;
+  if (b.connections.size > b.limits.maxConnections) {
+    throw refuse(conn.version === 5 ? RC.QUOTA_EXCEEDED : RC.SERVER_UNAVAILABLE, 'maximum connections reached');
+  }
+}
+
+/** Steps 4-6: session, CONNACK, resume. */
+function accept(conn: MqttConnection, packet: mqtt.IConnectPacket): void {
+  const b = conn.broker;
+  const v = conn.version;
+  const props = packet.properties;
+  const clean = packet.clean ?? true;
+  // 3.1.1: clean session 0 keeps the session until the client comes back with clean session 1.
+  const expiry = v === 5 ? (props?.sessionExpiryInterval ?? 0) : clean ? 0 : NEVER_EXPIRES;
+  conn.connectExpiry = expiry;
+  if (v === 5) {
+    conn.sendWindow = Math.min(props?.receiveMaximum ?? b.limits.defaultInflight, 65_535);
+    conn.clientMaxPacket = props?.maximumPacketSize ?? 0;
+    conn.problemInfo = props?.requestProblemInformation !== false;
+  }
+  const keepalive = v === 5 && b.limits.serverKeepAlive > 0 ? b.limits.serverKeepAlive : (packet.keepalive ?? 0);
+  conn.keepaliveTimeoutMs = keepalive * 1500; // [MQTT-3.1.2-24]
+
+  const { session, present } = b.openSession(conn, clean, expiry);
+  conn.state = 'connected';
+  conn.info.clientId = conn.clientId;
+  conn.info.username = conn.username;
+  conn.info.details = { protocolVersion: v, keepalive, cleanStart: clean, transport: conn.transport.kind };
+
+  if (v === 5) {
+    const properties: NonNullable<mqtt.IConnackPacket['properties']> = {
+      maximumPacketSize: b.limits.maxPacketSize,
+      topicAliasMaximum: b.limits.topicAliasMaximum,
+    };
+    if (b.limits.maxQos < 2) properties.maximumQoS = b.limits.maxQos as 0 | 1;
+    if (conn.assignedClientId) properties.assignedClientIdentifier = conn.clientId;
+    if (b.limits.serverKeepAlive > 0) properties.serverKeepAlive = b.limits.serverKeepAlive;
+    if (props?.requestResponseInformation) properties.responseInformation = `response/${conn.clientId}`;
+    conn.send({ cmd: 'connack', reasonCode: RC.SUCCESS, sessionPresent: present, properties });
+  } else {
+    // [MQTT-3.2.2-1] session present is 0 for a clean session.
+    conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: present });
+  }
+  session.resume(conn);
+  b.ctx.log.debug({ clientId: conn.clientId, remote: conn.remoteAddress, protocolVersion: v, sessionPresent: present }, 'mqtt: client connected');
+}
+
+export function messageProperties(p: {
+  payloadFormatIndicator?: boolean;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: Record<string, string | string[]>;
+}): MessageProperties | undefined {
+  let out: MessageProperties | undefined;
+  if (p.payloadFormatIndicator !== undefined) (out ??= {}).payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.contentType !== undefined) (out ??= {}).contentType = p.contentType;
+  if (p.responseTopic !== undefined) (out ??= {}).responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) (out ??= {}).correlationData = p.correlationData;
+  if (p.userProperties !== undefined) (out ??= {}).userProperties = p.userProperties;
+  return out;
+}

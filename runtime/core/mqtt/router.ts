@@ -1,0 +1,109 @@
+/**
+ * The MQTT router: subscriptions (plain and shared) in a trie, retained messages, and `publish`, which hands a
+ * message to every matching session. Match results are cached per topic name and the cache is dropped whenever a
+ * subscription changes, so steady traffic on a set of topics costs one map lookup per publish.
+ */
+import type { MqttMessage, QoS, Subscriber, SubscriptionOptions } from './message.js';
+import type { RetainedStore } from './retained.js';
+import { parseSharedFilter, type SharedGroup } from './shared.js';
+import { SubscriptionTrie, type MatchResult } from './trie.js';
+
+/** Called for every message the router accepts, before delivery: the hook for cross-protocol bindings. */
+export type PublishObserver = (msg: MqttMessage) => void;
+
+const MAX_CACHED_TOPICS = 10_000;
+
+export class MqttRouter {
+  readonly trie = new SubscriptionTrie();
+  private readonly cache = new Map<string, MatchResult>();
+  private readonly observers: PublishObserver[] = [];
+  /** Messages that found no subscriber (for statistics). */
+  unrouted = 0;
+
+  constructor(readonly retained: RetainedStore) {}
+
+  addObserver(observer: PublishObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const i = this.observers.indexOf(observer);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  /** Adds or replaces a subscription (`$share/...` filters join a group). Returns true when it is new. */
+  subscribe(subscriber: Subscriber, filter: string, options: SubscriptionOptions): boolean {
+    this.cache.clear();
+    const shared = parseSharedFilter(filter);
+    if (typeof shared === 'string') throw new Error(shared);
+    if (shared) return this.trie.addShared(filter, shared.group, shared.filter, subscriber, options);
+    return this.trie.add(filter, subscriber, options);
+  }
+
+  unsubscribe(subscriber: Subscriber, filter: string): boolean {
+    this.cache.clear();
+    const shared = parseSharedFilter(filter);
+    if (typeof shared === 'string') return false;
+    if (shared) return this.trie.removeShared(shared.group, shared.filter, subscriber);
+    return this.trie.remove(filter, subscriber);
+  }
+
+  /**
+   * Routes one message. Returns a promise when some delivery had to be persisted first (an offline persistent
+   * session); the publisher's PUBACK/PUBREC waits for it.
+   */
+  publish(msg: MqttMessage): void | Promise<void> {
+    for (let i = 0; i < this.observers.length; i++) this.observers[i](msg);
+    if (msg.retain) this.retained.set(msg);
+    let match = this.cache.get(msg.topic);
+    if (match === undefined) {
+      match = this.trie.match(msg.topic);
+      if (this.cache.size >= MAX_CACHED_TOPICS) this.cache.clear();
+      this.cache.set(msg.topic, match);
+    }
+    const { direct, shared } = match;
+    if (direct.length === 0 && shared.length === 0) {
+      this.unrouted++;
+      return;
+    }
+    let waits: Promise<void>[] | undefined;
+    for (let i = 0; i < direct.length; i++) {
+      const d = direct[i];
+      if (d.noLocal && msg.origin === d.subscriber.clientId) continue; // [MQTT-3.8.3-3]
+      const qos = (d.qos < msg.qos ? d.qos : msg.qos) as QoS;
+      // [MQTT-3.3.1-12] / [MQTT-3.3.1-13]: live messages lose RETAIN unless Retain As Published.
+      const r = d.subscriber.deliver(msg, qos, d.retainAsPublished && msg.retain, d.subscriptionIds, undefined);
+      if (r) (waits ??= []).push(r);
+    }
+    for (let i = 0; i < shared.length; i++) {
+      const r = this.deliverShared(shared[i], msg, undefined);
+      if (r) (waits ??= []).push(r);
+    }
+    if (waits) return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * Hands a message of a shared subscription to one member other than `exclude` (used when a member leaves with
+   * messages in flight). Returns false when no other member exists.
+   */
+  redistribute(shareKey: string, msg: MqttMessage, exclude: Subscriber): boolean {
+    const shared = parseSharedFilter(shareKey);
+    if (!shared || typeof shared === 'string') return false;
+    const group = this.trie.sharedGroup(shared.group, shared.filter);
+    if (!group) return false;
+    const member = group.pick(exclude);
+    if (!member) return false;
+    void this.deliverTo(group, member.subscriber, member.options, msg);
+    return true;
+  }
+
+  private deliverShared(group: SharedGroup, msg: MqttMessage, exclude: Subscriber | undefined): void | Promise<void> {
+    const member = group.pick(exclude);
+    if (member) return this.deliverTo(group, member.subscriber, member.options, msg);
+  }
+
+  private deliverTo(group: SharedGroup, s: Subscriber, o: SubscriptionOptions, msg: MqttMessage): void | Promise<void> {
+    const qos = (o.qos < msg.qos ? o.qos : msg.qos) as QoS;
+    const ids = o.subscriptionId ? [o.subscriptionId] : undefined;
+    return s.deliver(msg, qos, o.retainAsPublished && msg.retain, ids, group.key);
+  }
+}

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { RobustMQError } from '../errors.js';
 import { AdminRequestError } from './admin-client.js';
 import { clientCommand, clusterCommand } from './cluster.js';
+import { costCommand } from './cost.js';
 import { startCommand } from './start.js';
 import { topicCommand } from './topic.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(topicCommand());
   program.addCommand(clusterCommand());
   program.addCommand(clientCommand());
+  program.addCommand(costCommand());
   return program;
 }
 

@@ -1,0 +1,72 @@
+/** Stack props from CDK context (`-c key=value` on the command line, or cdk.json's "context"). */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { App } from 'aws-cdk-lib';
+import type { RobustMQStackProps } from './stack.js';
+
+export const CONTEXT_KEYS = [
+  'stackName',
+  'vpcId',
+  'minBrokers',
+  'maxBrokers',
+  'brokerCpu',
+  'brokerMemoryMiB',
+  'flushIntervalMs',
+  'certificateArn',
+  'retentionDays',
+  'logRetentionDays',
+  'connectionsPerBroker',
+  'idleMinutes',
+  'tablePrefix',
+  'removalPolicy',
+  'containerInsights',
+] as const;
+
+type Get = (key: (typeof CONTEXT_KEYS)[number]) => unknown;
+
+function num(get: Get, key: (typeof CONTEXT_KEYS)[number]): number | undefined {
+  const raw = get(key);
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`context ${key} must be a number (got ${JSON.stringify(raw)})`);
+  return value;
+}
+
+function str(get: Get, key: (typeof CONTEXT_KEYS)[number]): string | undefined {
+  const raw = get(key);
+  return raw === undefined || raw === '' ? undefined : String(raw);
+}
+
+export function propsFromContext(app: App): { stackName: string; props: RobustMQStackProps } {
+  const get: Get = (key) => app.node.tryGetContext(key);
+  const flushMs = num(get, 'flushIntervalMs');
+  const retentionDays = num(get, 'retentionDays');
+  const logDays = num(get, 'logRetentionDays');
+  const removal = str(get, 'removalPolicy');
+  if (removal !== undefined && removal !== 'retain' && removal !== 'destroy') {
+    throw new Error(`context removalPolicy must be retain or destroy (got ${removal})`);
+  }
+  if (logDays !== undefined && !Object.values(logs.RetentionDays).includes(logDays as logs.RetentionDays)) {
+    throw new Error(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...; got ${logDays})`);
+  }
+  const insights = get('containerInsights');
+  return {
+    stackName: str(get, 'stackName') ?? 'RobustMQ',
+    props: {
+      vpcId: str(get, 'vpcId'),
+      minBrokers: num(get, 'minBrokers'),
+      maxBrokers: num(get, 'maxBrokers'),
+      brokerCpu: num(get, 'brokerCpu'),
+      brokerMemoryMiB: num(get, 'brokerMemoryMiB'),
+      flushInterval: flushMs === undefined ? undefined : Duration.millis(flushMs),
+      certificateArn: str(get, 'certificateArn'),
+      retention: retentionDays === undefined ? undefined : Duration.days(retentionDays),
+      logRetention: logDays as logs.RetentionDays | undefined,
+      connectionsPerBroker: num(get, 'connectionsPerBroker'),
+      idleMinutes: num(get, 'idleMinutes'),
+      tablePrefix: str(get, 'tablePrefix'),
+      removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      containerInsights: insights === undefined ? undefined : insights === true || insights === 'true',
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The stack with every prop changed: an existing VPC, scale to zero, a bigger task, TLS, shorter retention,
+ * disposable data and Container Insights. One synthesis; props validation needs none.
+ */
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envName } from '../../runtime/config/schema.js';
+import { SCHEDULER_ENV } from '../../runtime/scheduler/names.js';
+import { RobustMQStack } from '../../infra/stack.js';
+import { describeFindings, logicalId, only, resources, synthesize, type Synthesized } from './synth.js';
+
+const CERT = 'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+const SUBNETS = ['subnet-0aaa1111', 'subnet-0bbb2222'];
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize(() => {
+    const shared = new Stack(new App(), 'Shared');
+    const vpc = ec2.Vpc.fromVpcAttributes(shared, 'Existing', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      publicSubnetIds: SUBNETS,
+      publicSubnetRouteTableIds: ['rtb-0aaa', 'rtb-0bbb'],
+    });
+    return {
+      vpc,
+      minBrokers: 0,
+      maxBrokers: 8,
+      brokerCpu: 512,
+      brokerMemoryMiB: 1024,
+      flushInterval: Duration.millis(100),
+      certificateArn: CERT,
+      retention: Duration.days(3),
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      connectionsPerBroker: 2000,
+      idleMinutes: 30,
+      tablePrefix: 'mq-test',
+      removalPolicy: RemovalPolicy.DESTROY,
+      containerInsights: true,
+    };
+  });
+});
+afterAll(() => s?.cleanup());
+
+const containerEnv = () => {
+  const task = only(resources(s.template, 'AWS::ECS::TaskDefinition'), 'task definition')[1].Properties;
+  return Object.fromEntries((task.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>).map((v) => [v.Name, v.Value]));
+};
+
+describe('an existing VPC', () => {
+  it('is used as given: no VPC, subnet, endpoint or NAT gateway is created', () => {
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::VPCEndpoint', 'AWS::EC2::NatGateway']) s.template.resourceCountIs(type, 0);
+    const service = only(resources(s.template, 'AWS::ECS::Service'), 'service')[1].Properties;
+    expect(service.NetworkConfiguration.AwsvpcConfiguration.Subnets).toEqual(SUBNETS);
+    expect(service.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('ENABLED');
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Subnets: SUBNETS });
+  });
+});
+
+describe('TLS', () => {
+  it('adds TLS listeners 8883 and 9093 with the certificate, and drops plaintext Kafka', () => {
+    const listeners = resources(s.template, 'AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties);
+    expect(listeners.map((l) => [l.Port, l.Protocol]).sort()).toEqual([
+      [1883, 'TCP'],
+      [8083, 'TCP'],
+      [8883, 'TLS'],
+      [9093, 'TLS'],
+    ]);
+    const groups = Object.fromEntries(resources(s.template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id, g]) => [id, g.Properties.Port]));
+    for (const l of listeners.filter((x) => x.Protocol === 'TLS')) {
+      expect(l.Certificates).toEqual([{ CertificateArn: CERT }]);
+      expect(l.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
+      expect(groups[l.DefaultActions[0].TargetGroupArn.Ref]).toBe(l.Port === 8883 ? 1883 : 9092);
+    }
+    expect(containerEnv()[envName('advertisedPort')]).toBe('9093');
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs.KafkaBootstrap.Value)).toContain(':9093');
+    expect(JSON.stringify(outputs.MqttTlsEndpoint.Value)).toContain(':8883');
+  });
+});
+
+describe('sizes and timings', () => {
+  it('scales between 0 and 8 brokers of 0.5 vCPU and 1 GB, starting at 0', () => {
+    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '512', Memory: '1024' });
+    s.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 8 });
+    s.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 2000, CustomizedMetricSpecification: { MetricName: 'ConnectionsPerBroker' } },
+    });
+    const fn = s.template.toJSON().Resources[logicalId(s.stack, s.stack.scheduler.function)].Properties;
+    const env = fn.Environment.Variables as Record<string, string>;
+    expect([env[SCHEDULER_ENV.minBrokers], env[SCHEDULER_ENV.maxBrokers], env[SCHEDULER_ENV.idleMinutes]]).toEqual(['0', '8', '30']);
+    expect(env[envName('dynamodbTablePrefix')]).toBe('mq-test');
+  });
+
+  it('passes flush interval and retention to the brokers and the bucket lifecycle', () => {
+    const env = containerEnv();
+    expect(env[envName('s3FlushMs')]).toBe('100');
+    expect(env[envName('retentionMs')]).toBe(String(3 * 86_400_000));
+    expect(env[envName('dynamodbTablePrefix')]).toBe('mq-test');
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [{ Id: 'retention', ExpirationInDays: 4, Status: 'Enabled' }, { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }] },
+    });
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'mq-test-meta' });
+    for (const [, g] of resources(s.template, 'AWS::Logs::LogGroup')) expect(g.Properties.RetentionInDays).toBe(7);
+  });
+});
+
+describe('disposable data and insights', () => {
+  it('deletes the table and the emptied bucket with the stack', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    s.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
+    s.template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+  });
+
+  it('enables Container Insights', () => {
+    s.template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  });
+
+  it('still passes the cdk-nag AwsSolutions checks', () => {
+    expect(describeFindings(s.nag)).toEqual([]);
+  });
+});
+
+describe('props validation', () => {
+  it('rejects a broker range that cannot hold', () => {
+    const stack = (props: ConstructorParameters<typeof RobustMQStack>[2]) => () => new RobustMQStack(new App(), 'Bad', props);
+    expect(stack({ minBrokers: -1 })).toThrow(/minBrokers/);
+    expect(stack({ minBrokers: 1.5 })).toThrow(/minBrokers/);
+    expect(stack({ minBrokers: 3, maxBrokers: 2 })).toThrow(/maxBrokers/);
+    expect(stack({ minBrokers: 0, maxBrokers: 0 })).toThrow(/maxBrokers/);
+  });
+});

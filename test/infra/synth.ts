@@ -1,0 +1,53 @@
+/**
+ * One synthesis of a RobustMQ stack for a test file: the feature flags of cdk.json, asset bundling skipped (the
+ * scheduler bundle is exercised in test/unit/scheduler-lambda.test.ts), a temporary cloud assembly directory,
+ * and the cdk-nag AwsSolutions report of the stack.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App, Stack, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { REPO_ROOT } from '../../infra/broker-service.js';
+import { RobustMQStack, type RobustMQStackProps } from '../../infra/stack.js';
+
+export interface Synthesized {
+  readonly stack: RobustMQStack;
+  readonly template: Template;
+  readonly nag: PolicyValidationPluginReport;
+  cleanup(): void;
+}
+
+export function testApp(): { app: App; outdir: string } {
+  const flags = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'robustmq-cdk-'));
+  return { app: new App({ outdir, context: { ...flags, 'aws:cdk:bundling-stacks': [] } }), outdir };
+}
+
+/** `prepare` may add stacks (e.g. one owning an existing VPC) and returns the props. */
+export function synthesize(prepare: (app: App) => RobustMQStackProps = () => ({})): Synthesized {
+  const { app, outdir } = testApp();
+  const stack = new RobustMQStack(app, 'RobustMQ', prepare(app));
+  const template = Template.fromStack(stack);
+  const nag = new AwsSolutionsChecks().validateScope(stack);
+  return { stack, template, nag, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
+}
+
+/** Findings as readable lines, for assertion messages. */
+export function describeFindings(report: PolicyValidationPluginReport): string[] {
+  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`));
+}
+
+/** Resources of one type, by logical id. */
+export function resources(template: Template, type: string): Array<[string, { Properties: Record<string, any>; [k: string]: any }]> {
+  return Object.entries(template.findResources(type)) as Array<[string, { Properties: Record<string, any> }]>;
+}
+
+export function only<T>(items: T[], what: string): T {
+  if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
+  return items[0];
+}
+
+export const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }): string =>
+  stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;

@@ -3,6 +3,7 @@
  * Each option's flag name is its kebab-case key; its env var is ROBUSTMQ_<FLAG_IN_CAPS> with dashes as underscores.
  */
 import { z } from 'zod';
+import { AUTH_MODES } from '../core/auth/types.js';
 import { LOG_LEVELS } from '../logger.js';
 import { parseFlushPolicy } from '../storage/flush.js';
 
@@ -20,7 +21,7 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 );
 
 /** Engines this build can run; `--storage` is checked against it. */
-export const AVAILABLE_STORAGE = ['memory', 's3'] as const;
+export const AVAILABLE_STORAGE = ['segment', 'memory', 's3'] as const;
 export const AVAILABLE_META = ['embedded', 'dynamodb'] as const;
 
 export const nodeConfigSchema = z.object({
@@ -37,8 +38,37 @@ export const nodeConfigSchema = z.object({
     .max(104_857_600, { error: 'must be at most 104857600 (100 MiB)' })
     .default(104_857_600)
     .describe('largest Kafka request accepted, in bytes (at most 100 MiB)'),
+  /** Security (runtime/core/auth). off: anyone connects, ACLs are not enforced, and a warning says so at start. */
+  auth: z.enum(AUTH_MODES).default('off').describe('require user names/passwords (Kafka: SASL) and enforce ACLs: off | on'),
+  /** What an ACL check answers when no rule matches (deny rules always win over allow rules). */
+  aclNoMatch: z.enum(['allow', 'deny']).default('allow').describe('ACL decision when no rule matches (with --auth on): allow | deny'),
+  /** Bearer token of the admin API; with auth on and none set, one is generated and logged once at start. */
+  adminToken: z.string().min(16, { error: 'must be at least 16 characters' }).optional()
+    .describe('admin API bearer token (with --auth on and unset: generated and logged at start)'),
+  /** PBKDF2 iterations of the SCRAM credentials derived for new users (RFC 7677: at least 4096). */
+  scramIterations: z.coerce.number().int().min(4096).max(1_000_000).default(4096).describe('SCRAM iterations for new users (>= 4096)'),
+  /** TLS (runtime/tls.ts): certificate chain and key (PEM) enable the TLS listeners; a CA makes client certificates required. */
+  tlsCert: z.string().min(1).optional().describe('PEM certificate chain: enables the TLS listeners (Kafka SSL)'),
+  tlsKey: z.string().min(1).optional().describe('PEM private key of --tls-cert'),
+  tlsCa: z.string().min(1).optional().describe('PEM CA bundle: clients must present a certificate it signed'),
+  kafkaTlsPort: port.default(9093).describe('Kafka SSL / SASL_SSL port, open when --tls-cert is set (0 = pick a free port)'),
+  /** false: only the TLS listeners open (needs --tls-cert). */
+  plainListeners: bool.default(true).describe('open the plain-text listeners too (--no-plain-listeners: TLS only)'),
+  /** Limits (runtime/core/limits.ts), shared by every protocol: connections beyond them are closed at once. */
+  maxConnections: positiveInt('a positive integer').default(100_000).describe('client connections served at once, all protocols'),
+  maxConnectionsPerIp: positiveInt('a positive integer').default(10_000).describe('client connections served at once per client IP'),
+  /** A Kafka connection that completes no request (with auth on: no SASL authentication) in this time is closed. */
+  kafkaHandshakeTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000)
+    .describe('ms a new Kafka connection has to send its first request (auth on: to authenticate)'),
+  /** runtime/core/memory-guard.ts: above this RSS the broker stops reading from sockets until memory drains; 0 = off. */
+  memoryHighWatermarkMb: z.coerce.number().int().min(0).default(0).describe('RSS in MiB above which reading from clients pauses (0 = off)'),
   adminPort: port.default(8080),
-  storage: z.enum(AVAILABLE_STORAGE).default('memory'),
+  storage: z.enum(AVAILABLE_STORAGE).default('segment'),
+  /** Segment engine: a partition's active segment rolls at this size (bytes) or age (ms). */
+  segmentBytes: positiveInt('a positive number of bytes').default(128 * 1024 * 1024).describe('segment engine: roll a segment at this size, in bytes'),
+  segmentMs: positiveInt('a positive number of milliseconds').default(7 * 24 * 3600 * 1000).describe('segment engine: roll a segment at this age, in ms'),
+  indexIntervalBytes: positiveInt('a positive number of bytes').default(4096).describe('segment engine: one sparse index entry every N bytes of log'),
+  maxOpenFiles: positiveInt('a positive integer').default(1000).describe('segment engine: cap on open segment file descriptors'),
   meta: z.enum(AVAILABLE_META).default('embedded'),
   /** DynamoDB meta store (runtime/meta/dynamodb): endpoint URL; unset: AWS DynamoDB of the region. */
   dynamodbEndpoint: z.string().url().optional().describe('DynamoDB endpoint URL for --meta dynamodb (LocalStack, Alternator; default: AWS)'),
@@ -123,6 +153,25 @@ export const nodeConfigSchema = z.object({
   s3ForcePathStyle: bool.default(false).describe('path-style S3 URLs (s3rver, MinIO, LocalStack)'),
   /** An append not committed within this many ms fails with a retriable STORAGE_UNAVAILABLE. */
   s3AppendTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000).describe('ms before an uncommitted append fails (retriable)'),
+  /** Cluster (runtime/cluster, `robustmq broker`): this broker's id; unset: `<hostname>-<random>`, new on every start. */
+  brokerId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: 'must be 1-128 characters of A-Z a-z 0-9 _ . : -' })
+    .optional()
+    .describe("this broker's id in the cluster (default: hostname plus a random suffix)"),
+  /** Kafka node id of this broker; unset: the broker id when it is a number, else a hash of it. */
+  nodeId: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('Kafka node id of this broker (default: derived from --broker-id)'),
+  /** Address other brokers (and, without --advertised-host, Kafka clients) reach this broker at. */
+  internalHost: z.string().min(1).optional().describe('address other brokers reach this one at (default: --host, or the first non-loopback IPv4)'),
+  /** Broker-to-broker Kafka listener (forwarded requests); reachable only inside the cluster network. */
+  internalPort: port.default(9094).describe('broker-to-broker listener port (0 = pick a free port)'),
+  /** A broker whose heartbeat has not renewed its lease for this long is dead; its partitions move. */
+  clusterLeaseTtlMs: positiveInt('a positive number of milliseconds').min(1000, { error: 'must be at least 1000' }).default(6000)
+    .describe('membership lease TTL, ms: a broker silent this long is replaced'),
+  /** How often brokers and the scheduler look at membership and partition leadership. */
+  clusterPollMs: positiveInt('a positive number of milliseconds').default(500).describe('ms between looks at cluster membership and leadership'),
+  /** Scheduler: partitions moved per minute to balance load (moves of dead brokers' partitions are not limited). */
+  clusterMovesPerMinute: z.coerce.number().int().min(0).default(6).describe('partition moves per minute when rebalancing onto new brokers'),
 });
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;

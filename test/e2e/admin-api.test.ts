@@ -54,7 +54,7 @@ describe('admin API over HTTP', () => {
 
     const described = await call('GET', '/api/v1/topics/orders');
     expect(described.status).toBe(200);
-    expect(described.json).toMatchObject({ name: 'orders', partitions: 3, retentionMs: 60_000, storage: 'memory' });
+    expect(described.json).toMatchObject({ name: 'orders', partitions: 3, retentionMs: 60_000, storage: 'segment' });
 
     const grown = await call('PATCH', '/api/v1/topics/orders', { partitions: 5, mqttBindings: ['orders/#'] });
     expect(grown.status).toBe(200);

@@ -56,7 +56,7 @@ describe('config loading', () => {
   });
 
   it('names the flag and the accepted values on bad input', () => {
-    expect(errorOf(() => loadConfig({ flags: { storage: 'floppy' } }))).toMatch(/--storage: expected one of memory.*floppy/);
+    expect(errorOf(() => loadConfig({ flags: { storage: 'floppy' } }))).toMatch(/--storage: expected one of segment, memory, s3.*floppy/);
     expect(errorOf(() => loadConfig({ flags: { mqttPort: '70000' } }))).toMatch(/--mqtt-port: must be a port number/);
     expect(errorOf(() => loadConfig({ env: { ROBUSTMQ_KAFKA_PORT: 'abc' } }))).toMatch(/--kafka-port/);
     expect(errorOf(() => loadConfig({ flags: { logLevel: 'loud' } }))).toMatch(/--log-level: expected one of trace/);

@@ -63,6 +63,21 @@ describe('Writer/Reader primitives', () => {
     expect(Buffer.concat(chunks).length).toBe(4 + 10_000 + 2);
   });
 
+  it('keeps every byte in order when small writes overflow the scratch buffer (many small record batches)', () => {
+    // Regression: writes once indexed the old scratch buffer after room() had replaced it, so a Fetch answer with
+    // more than ~8 KiB of small batches lost its header and librdkafka waited for it forever.
+    const w = new Writer(64);
+    const expected: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      w.int32(i);
+      w.int8(i & 0x7f);
+      w.raw(Buffer.from([i & 0xff, (i >> 8) & 0xff, 7]));
+      w.uvarint(300);
+      expected.push(...[(i >>> 24) & 0xff, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff, i & 0x7f, i & 0xff, (i >> 8) & 0xff, 7, 0xac, 0x02]);
+    }
+    expect([...Buffer.concat(w.finish())]).toEqual(expected);
+  });
+
   it('rejects reads past the end and lengths larger than what is left', () => {
     expect(() => new Reader(Buffer.from('0005616263', 'hex')).string(false)).toThrow(/runs past the end/);
     expect(() => new Reader(Buffer.from('000000', 'hex')).int32()).toThrow(/runs past the end/);

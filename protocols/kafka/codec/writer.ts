@@ -21,6 +21,10 @@ export class Writer {
     return this.flushed + (this.pos - this.start);
   }
 
+  /**
+   * Reserves `n` bytes and returns where they start. It may replace `this.buf`, so callers must call it before
+   * reading `this.buf` (`this.buf[this.room(1)] = x` would write into the old buffer).
+   */
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
       this.flush();
@@ -42,45 +46,55 @@ export class Writer {
   }
 
   int8(v: number): this {
-    this.buf.writeInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeInt8(v, at);
     return this;
   }
   bool(v: boolean): this {
-    this.buf[this.room(1)] = v ? 1 : 0;
+    const at = this.room(1);
+    this.buf[at] = v ? 1 : 0;
     return this;
   }
   int16(v: number): this {
-    this.buf.writeInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeInt16BE(v, at);
     return this;
   }
   uint16(v: number): this {
-    this.buf.writeUInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
   int32(v: number): this {
-    this.buf.writeInt32BE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeInt32BE(v, at);
     return this;
   }
   uint32(v: number): this {
-    this.buf.writeUInt32BE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32BE(v, at);
     return this;
   }
   int64(v: number | bigint): this {
-    this.buf.writeBigInt64BE(BigInt(v), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigInt64BE(BigInt(v), at);
     return this;
   }
   float64(v: number): this {
-    this.buf.writeDoubleBE(v, this.room(8));
+    const at = this.room(8);
+    this.buf.writeDoubleBE(v, at);
     return this;
   }
 
   uvarint(v: number): this {
     let rest = v >>> 0;
     while (rest >= 0x80) {
-      this.buf[this.room(1)] = (rest & 0x7f) | 0x80;
+      const at = this.room(1);
+      this.buf[at] = (rest & 0x7f) | 0x80;
       rest >>>= 7;
     }
-    this.buf[this.room(1)] = rest;
+    const at = this.room(1);
+    this.buf[at] = rest;
     return this;
   }
 
@@ -93,7 +107,8 @@ export class Writer {
     const n = Buffer.byteLength(v);
     if (compact) this.uvarint(n + 1);
     else this.int16(n);
-    this.buf.write(v, this.room(n), n, 'utf8');
+    const at = this.room(n);
+    this.buf.write(v, at, n, 'utf8');
     return this;
   }
 
@@ -128,7 +143,8 @@ export class Writer {
   /** Appends a buffer; small ones are copied into scratch, large ones kept as their own chunk. */
   raw(b: Buffer): this {
     if (b.length <= 256) {
-      b.copy(this.buf, this.room(b.length));
+      const at = this.room(b.length);
+      b.copy(this.buf, at);
       return this;
     }
     this.flush();

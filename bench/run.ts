@@ -12,12 +12,13 @@ import { errorMessage, type Suite, type SuiteOptions, type SuiteResult } from '.
 import { renderTable } from './lib/table.js';
 import { mqttSuite } from './mqtt.js';
 
-const USAGE = `usage: npm run bench -- [mqtt|kafka|storage ...] [options]
+const USAGE = `usage: npm run bench -- [mqtt|kafka|storage|storage-s3|mqtt-binding ...] [options]
   --duration S      measured window per scenario (default 5, --quick 2)
   --warmup S        traffic before the window (default 1)
   --rounds N        repetitions of MQTT and Kafka runs, tables show the median (default 3, --quick 1)
   --quick           smaller loads, for a smoke run
-  --only a,b        MQTT brokers (robustmq, aedes, mosquitto) and/or scenarios (fan-in-qos0, fan-out-qos0, qos1)
+  --only a,b        MQTT brokers (robustmq, aedes, mosquitto) and/or scenarios (fan-in-qos0, fan-out-qos0, qos1);
+                    mqtt-binding: storage engines (segment, memory)
   --idle-clients N  MQTT idle connections for the memory figure (default 10000, --quick 1000)
   --generators 1|2  MQTT load-generator processes (default 1; 2 puts publishers apart from subscribers)`;
 
@@ -27,6 +28,8 @@ function suites(): Suite[] {
   if (storage) list.push(storage);
   const s3 = externalSuite('storage-s3', 'bench/storage-s3.ts', 'S3 storage engine (s3rver, counted requests)');
   if (s3) list.push(s3);
+  const binding = externalSuite('mqtt-binding', 'bench/mqtt-binding.ts', 'MQTT publish throughput, bound topic vs unbound');
+  if (binding) list.push(binding);
   return list;
 }
 

@@ -6,8 +6,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startAdminServer, type AdminServer } from './admin/server.js';
+import type { ClusterBroker } from './cluster/broker.js';
+import { planCluster } from './cluster/compose.js';
 import type { NodeConfig } from './config/schema.js';
 import type { BrokerContext, ProtocolServer } from './context.js';
+import { TopicBridge } from './core/bridge/bridge.js';
 import { ClientRegistry } from './core/clients.js';
 import { TopicManager } from './core/topics.js';
 import { createLogger, type Logger } from './logger.js';
@@ -33,10 +36,16 @@ export interface RunningNode {
 export interface StartOptions {
   log?: Logger;
   protocols?: ProtocolFactory[];
+  /** 'broker': one broker of a cluster (runtime/cluster) on a shared MetaStore. @default 'standalone' */
+  role?: 'standalone' | 'broker';
+  /** Cluster broker: this process lost its membership or was fenced and must exit (the CLI exits non-zero). */
+  onFatal?: (reason: string) => void;
 }
 
-export async function startNode(config: NodeConfig, options: StartOptions = {}): Promise<RunningNode> {
-  const log = options.log ?? createLogger(config.logLevel);
+export async function startNode(input: NodeConfig, options: StartOptions = {}): Promise<RunningNode> {
+  const log = options.log ?? createLogger(input.logLevel);
+  const cluster = options.role === 'broker' ? planCluster(input, log, (reason) => options.onFatal?.(reason)) : undefined;
+  const config = cluster?.config ?? input;
   const dataDir = path.resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -49,14 +58,15 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
       }
     }
   };
-  log.debug({ config }, 'effective configuration');
+  log.debug({ config: { ...config, adminToken: config.adminToken && '[redacted]' } }, 'effective configuration');
   try {
     const meta: MetaStore = await openMetaStore(config, dataDir, log);
     closers.push(() => meta.close());
-    const engines = await openEngines({ config, dataDir, meta, log });
+    const opened = await openEngines({ config, dataDir, meta, log });
     closers.push(async () => {
-      for (const engine of Object.values(engines)) await engine.close();
+      for (const engine of Object.values(opened)) await engine.close();
     });
+    const engines = cluster ? cluster.gate(opened) : opened;
     const metrics = new Metrics();
     const topics = new TopicManager(
       meta,
@@ -74,7 +84,12 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
     await topics.start();
     topics.startRetention(config.retentionCheckMs);
     closers.push(() => topics.close());
-    const context: BrokerContext = { config, log, meta, topics, metrics, clients: new ClientRegistry() };
+    const clients = new ClientRegistry();
+    const broker: ClusterBroker | undefined = cluster?.join({ meta, topics, clients, engines: engines as ReturnType<typeof cluster.gate> });
+    const bridge = new TopicBridge(topics, log.child({ component: 'bridge' }));
+    bridge.start();
+    closers.push(() => bridge.close());
+    const context: BrokerContext = { config, log, meta, topics, metrics, clients, bridge, ...(broker ? { cluster: broker } : {}) };
 
     let healthy = false;
     const admin: AdminServer = await startAdminServer(context, () => healthy);
@@ -87,6 +102,10 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
       Object.assign(ports, await server.listen());
       servers.push(server);
     }
+    if (broker) {
+      await broker.start(ports);
+      closers.push(() => broker.stop());
+    }
     healthy = true;
     log.info({ ports, dataDir, storage: config.storage, meta: config.meta }, 'robustmq node started');
 
@@ -97,7 +116,9 @@ export async function startNode(config: NodeConfig, options: StartOptions = {}):
       context,
       close: () => {
         healthy = false;
-        closing ??= closeAll().then(() => log.info('robustmq node stopped'));
+        // A cluster broker first hands its partitions over, while its listeners still answer (forwarding).
+        const drained = broker ? broker.drain(Math.max(1000, config.shutdownTimeoutMs - 3000)) : Promise.resolve();
+        closing ??= drained.then(closeAll).then(() => log.info('robustmq node stopped'));
         return closing;
       },
     };

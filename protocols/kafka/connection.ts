@@ -6,10 +6,18 @@
  * Failure policy: an unknown API key or version gets UNSUPPORTED_VERSION; a frame that cannot be parsed (bad size,
  * truncated body, absurd counts) closes this connection with a log line; a handler error becomes the API's error
  * response. Nothing a client sends can throw into the event loop.
+ *
+ * Security: with auth on, only ApiVersions and the SASL APIs are served until the client authenticated (anything
+ * else closes the connection with a log line, as Kafka does); see sasl/session.ts. A connection that completes no
+ * request (auth on: does not authenticate) within kafkaHandshakeTimeoutMs is closed. While the node's memory guard
+ * reports memory above its high watermark, the socket is not read.
  */
 import type { Duplex } from 'node:stream';
 import type { BrokerContext } from '../../runtime/context.js';
+import type { SaslExchange } from '../../runtime/core/auth/sasl.js';
+import type { AuthService } from '../../runtime/core/auth/service.js';
 import type { ClientInfo } from '../../runtime/core/clients.js';
+import type { MemoryGuard } from '../../runtime/core/memory-guard.js';
 import type { Logger } from '../../runtime/logger.js';
 import { apiVersionsBody } from './apis/api-versions.js';
 import { isFlexible, type AnyKafkaApi, type KafkaConnectionInfo, type KafkaRequestContext } from './apis/types.js';
@@ -28,6 +36,7 @@ import { Writer } from './codec/writer.js';
 import { ErrorCode, kafkaErrorOf } from './errors.js';
 import { Response as ApiVersionsResponse } from './messages/api-versions.js';
 import type { KafkaNode } from './node.js';
+import { KafkaSession } from './sasl/session.js';
 
 /** Frames queued beyond this pause reading until the backlog halves (backpressure on pipelining clients). */
 const MAX_QUEUED = 64;
@@ -42,6 +51,12 @@ export interface ConnectionDeps {
   readonly maxFrameBytes: number;
   /** The server's signal: aborting it ends long-polls of every connection. */
   readonly serverSignal: AbortSignal;
+  readonly auth: AuthService;
+  /** The common name of a client certificate the TLS listener verified. */
+  readonly certificateUser?: string;
+  /** Time allowed to complete the first request (auth on: to authenticate). */
+  readonly handshakeTimeoutMs: number;
+  readonly memory: MemoryGuard;
 }
 
 export class KafkaConnection {
@@ -51,12 +66,24 @@ export class KafkaConnection {
   private busy = false;
   private closed = false;
   private readonly closedCallbacks: Array<() => void> = [];
+  readonly session: KafkaSession;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Set while reading is paused for the memory guard: cancels the wait. */
+  private memoryWait: (() => void) | undefined;
 
   constructor(
     private readonly stream: Duplex,
     private readonly deps: ConnectionDeps,
   ) {
     this.splitter = new FrameSplitter(deps.maxFrameBytes);
+    this.session = deps.info.internal
+      ? KafkaSession.peer()
+      : new KafkaSession(deps.auth.enabled, deps.auth.enabled ? deps.certificateUser : undefined);
+    if (this.session.principal.user !== null) deps.client.username = this.session.principal.user;
+    this.handshakeTimer = setTimeout(() => {
+      const what = this.session.authenticated ? 'complete a request' : 'authenticate';
+      this.close(`did not ${what} within ${deps.handshakeTimeoutMs} ms`);
+    }, deps.handshakeTimeoutMs);
     const onServerStop = (): void => this.abort.abort();
     deps.serverSignal.addEventListener('abort', onServerStop, { once: true });
     this.closedCallbacks.push(() => deps.serverSignal.removeEventListener('abort', onServerStop));
@@ -74,24 +101,45 @@ export class KafkaConnection {
     else this.closedCallbacks.push(callback);
   }
 
-  close(reason?: string): void {
+  /** Closes the connection; `afterFlush` lets what was written reach the client first (a final error response). */
+  close(reason?: string, afterFlush = false): void {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.deps.log.warn({ reason }, 'closing kafka connection');
+    clearTimeout(this.handshakeTimer);
+    this.memoryWait?.();
     this.abort.abort();
     this.queue.length = 0;
-    this.stream.destroy();
+    if (afterFlush && !this.stream.destroyed) {
+      this.stream.end();
+      setTimeout(() => this.stream.destroy(), 1000).unref();
+    } else {
+      this.stream.destroy();
+    }
     for (const cb of this.closedCallbacks.splice(0)) cb();
   }
 
   private onData(chunk: Buffer): void {
     this.deps.broker.metrics.bytesIn.inc(METRIC, chunk.length);
+    this.deps.memory.observe(chunk.length);
     for (const event of this.splitter.push(chunk)) {
       if ('error' in event) return this.close(event.error);
       this.queue.push(event.frame);
     }
+    if (this.queue.length > 0) this.settleHandshake();
     if (this.queue.length >= MAX_QUEUED) this.stream.pause();
+    if (this.deps.memory.paused && !this.memoryWait) {
+      this.stream.pause();
+      this.memoryWait = this.deps.memory.whenResumed(() => {
+        this.memoryWait = undefined;
+        this.maybeResume();
+      });
+    }
     void this.drain();
+  }
+
+  private maybeResume(): void {
+    if (!this.closed && !this.memoryWait && this.queue.length <= MAX_QUEUED / 2 && this.stream.isPaused()) this.stream.resume();
   }
 
   private async drain(): Promise<void> {
@@ -100,7 +148,7 @@ export class KafkaConnection {
     try {
       while (!this.closed && this.queue.length > 0) {
         await this.handle(this.queue.shift()!);
-        if (this.queue.length <= MAX_QUEUED / 2 && this.stream.isPaused()) this.stream.resume();
+        this.maybeResume();
       }
     } catch (err) {
       this.deps.log.error({ err }, 'unexpected error in kafka request handling');
@@ -111,6 +159,8 @@ export class KafkaConnection {
   }
 
   private async handle(frame: Buffer): Promise<void> {
+    const raw = this.session.rawExchange;
+    if (raw) return this.rawToken(raw, frame);
     const reader = new Reader(frame);
     let header: RequestHeader;
     try {
@@ -120,6 +170,9 @@ export class KafkaConnection {
     }
     if (header.clientId && this.deps.client.clientId === undefined) this.deps.client.clientId = header.clientId;
     const api = this.deps.kafka.api(header.apiKey);
+    if (!this.session.allows(header.apiKey, API_VERSIONS_KEY)) {
+      return this.close(`${api?.name ?? `API key ${header.apiKey}`} v${header.apiVersion} before SASL authentication`);
+    }
     if (!api || header.apiVersion < api.minVersion || header.apiVersion > api.maxVersion) {
       return this.unsupported(header, api);
     }
@@ -140,11 +193,42 @@ export class KafkaConnection {
       this.deps.log.warn({ err, api: api.name }, 'kafka request failed');
       response = api.errorResponse(request, kafkaErrorOf(err), ctx);
     }
-    if (response === null || this.closed) return;
-    const w = new Writer();
-    writeResponseHeader(w, header.correlationId, responseHeaderFlexible(api.apiKey, flexible));
-    encode(api.response, w, response, header.apiVersion, flexible);
-    this.send(w);
+    if (this.closed) return;
+    if (response !== null) {
+      const w = new Writer();
+      writeResponseHeader(w, header.correlationId, responseHeaderFlexible(api.apiKey, flexible));
+      encode(api.response, w, response, header.apiVersion, flexible);
+      this.send(w);
+    }
+    this.afterRequest();
+  }
+
+  /** A SASL token after SaslHandshake v0: no request header, and the answer is a bare length-prefixed token. */
+  private async rawToken(exchange: SaslExchange, token: Buffer): Promise<void> {
+    const result = await exchange.step(token);
+    if (this.closed) return;
+    if (result.kind === 'failure') return this.close(`SASL ${exchange.mechanism} authentication failed: ${result.reason}`);
+    if (result.kind === 'success') {
+      this.session.succeed(result.principal);
+      this.deps.log.info({ user: result.principal.user, mechanism: exchange.mechanism }, 'kafka client authenticated');
+    }
+    this.sendChunks([result.kind === 'continue' ? result.challenge : result.response]);
+    this.afterRequest();
+  }
+
+  private afterRequest(): void {
+    if (this.session.closeAfterResponse) return this.close(this.session.closeAfterResponse, true);
+    this.settleHandshake();
+    const user = this.session.principal.user;
+    if (user !== null) this.deps.client.username = user;
+  }
+
+  /** A complete request arrived from an authenticated client (auth off: any client): the handshake timer is done. */
+  private settleHandshake(): void {
+    if (this.handshakeTimer && this.session.authenticated) {
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = undefined;
+    }
   }
 
   private context(header: RequestHeader): KafkaRequestContext {
@@ -158,6 +242,8 @@ export class KafkaConnection {
       clientId: header.clientId,
       log: this.deps.log,
       signal: this.abort.signal,
+      auth: this.deps.auth,
+      session: this.session,
     };
   }
 
@@ -178,11 +264,15 @@ export class KafkaConnection {
       w.int16(ErrorCode.UNSUPPORTED_VERSION);
     }
     this.send(w);
+    this.afterRequest();
   }
 
   private send(w: Writer): void {
+    this.sendChunks(w.finish());
+  }
+
+  private sendChunks(chunks: readonly Buffer[]): void {
     if (this.closed || this.stream.destroyed) return;
-    const chunks = w.finish();
     const size = chunks.reduce((n, c) => n + c.length, 0);
     const prefix = Buffer.allocUnsafe(4);
     prefix.writeInt32BE(size, 0);

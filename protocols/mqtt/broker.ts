@@ -12,6 +12,7 @@ import { WriteBehind } from '../../runtime/core/mqtt/write-behind.js';
 import { MqttConnection, type Will } from './connection.js';
 import { MqttProtocolError } from './errors.js';
 import { NEVER_EXPIRES, resolveLimits, type MqttLimits } from './limits.js';
+import { LogSessions } from './log-sessions.js';
 import { RC, v3ConnackCode } from './reason-codes.js';
 import { Session } from './session.js';
 import { MqttStats } from './stats.js';
@@ -38,6 +39,11 @@ export class MqttBroker {
   readonly auth: MqttAuthHooks;
   /** The connection whose PUBLISH is being routed right now (flow control pauses it if a subscriber lags). */
   currentPublisher: MqttConnection | undefined;
+  /** The bound topic and partition whose record is being routed right now (sessions with a cursor there skip it). */
+  logTopic: string | undefined;
+  logPartition = 0;
+  /** Cross-protocol topics; undefined when the node runs no bridge. */
+  readonly logSessions: LogSessions | undefined;
   private readonly writer: WriteBehind;
   private readonly sys: SysPublisher;
   private sweeper: NodeJS.Timeout | undefined;
@@ -57,6 +63,7 @@ export class MqttBroker {
     this.stats = new MqttStats(ctx.metrics);
     this.sys = new SysPublisher(this);
     this.auth = options.auth ?? allowAll;
+    this.logSessions = ctx.bridge ? new LogSessions(this, ctx.bridge) : undefined;
   }
 
   async start(): Promise<void> {
@@ -66,6 +73,7 @@ export class MqttBroker {
     this.sys.start(this.limits.sysIntervalMs);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
+    if (process.env.HW) setInterval(() => console.error('in', this.stats.messagesIn, 'out', this.stats.messagesOut, 'dropped', this.stats.droppedTotal, JSON.stringify([...(this.stats as any).droppedBy]), 'overloaded', this.ctx.bridge?.overloaded, (this.ctx.bridge as any)?.appender?.pendingBytes), 1000).unref();
   }
 
   accept(transport: Transport): MqttConnection {
@@ -148,6 +156,7 @@ export class MqttBroker {
     if (!wasConnected || session === undefined || session.conn !== conn) return;
     this.ctx.log.debug({ clientId: conn.clientId, remote: conn.remoteAddress, normal: conn.disconnected }, 'mqtt: client disconnected');
     session.detach();
+    if (session.expiryInterval > 0) this.logSessions?.park(session);
     session.disconnectedAt = Date.now();
     // [MQTT-3.1.2-8] a will is published unless the client sent DISCONNECT (v5: without reason 0x04).
     if (conn.will && !conn.disconnected && !this.closing) this.scheduleWill(session, conn.will);
@@ -198,6 +207,7 @@ export class MqttBroker {
     for (const filter of session.subscriptions.keys()) this.router.unsubscribe(session, filter);
     session.subscriptions.clear();
     session.clearMessages();
+    session.logCursors = undefined;
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
     void this.store.deleteSession(session.clientId, this.seq).catch(() => {});
   }
@@ -218,7 +228,7 @@ export class MqttBroker {
 
   private async restoreSessions(): Promise<void> {
     const now = Date.now();
-    for (const { record, queue } of await this.store.loadAll()) {
+    for (const { record, queue, cursors } of await this.store.loadAll()) {
       const s = new Session(this, record.clientId);
       s.expiryInterval = record.expiryInterval;
       s.protocolVersion = record.protocolVersion;
@@ -232,6 +242,7 @@ export class MqttBroker {
         this.router.subscribe(s, filter, options);
       }
       for (const id of record.inboundQos2 ?? []) s.inboundQos2.add(id);
+      if (cursors.size > 0) s.logCursors = cursors;
       queue.sort((a, b) => a.seq - b.seq);
       for (const q of queue) {
         if (q.seq > this.seq) this.seq = q.seq;
@@ -264,6 +275,7 @@ export class MqttBroker {
       s.persistAll();
       void this.store.saveSession(s.toRecord()).catch(() => {});
     }
+    await this.logSessions?.close();
     await this.store.flush();
     this.stats.stop();
   }

@@ -66,6 +66,8 @@ export class MqttConnection implements TransportHandler {
   private backlog: mqtt.Packet[] | undefined;
   /** Pending PUBACK/PUBREC sends, kept in order [MQTT-4.6.0-2] when one must wait for persistence. */
   private ackTail: Promise<void> | undefined;
+  /** The newest group of acks waiting on `ackTail`. */
+  private lastAcks: { after: Promise<void> | undefined; acks: Buffer[] } | undefined;
   private readPaused = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   /** Publishers paused because this connection's output is behind. */
@@ -232,21 +234,32 @@ export class MqttConnection implements TransportHandler {
     return true;
   }
 
-  /** Sends an acknowledgement now, or after the acks still waiting for persistence, preserving their order. */
+  /**
+   * Sends an acknowledgement now, or after the acks still waiting for persistence, preserving their order. Acks
+   * that wait for the same promise (publishes stored in one batch) join one group: one promise chain per batch.
+   */
   sendAck(bytes: Buffer, after?: Promise<void>): void {
     if (after === undefined && this.ackTail === undefined) {
       this.sendRaw(bytes);
       return;
     }
+    const last = this.lastAcks;
+    if (last !== undefined && (after === undefined || after === last.after)) {
+      last.acks.push(bytes);
+      return;
+    }
+    const group = { after, acks: [bytes] };
     const prev = this.ackTail ?? Promise.resolve();
     const tail: Promise<void> = Promise.all([prev, after]).then(
       () => {
-        this.sendRaw(bytes);
+        for (const ack of group.acks) this.sendRaw(ack);
+        if (this.lastAcks === group) this.lastAcks = undefined;
         if (this.ackTail === tail) this.ackTail = undefined;
       },
       (err: unknown) => this.fail(err),
     );
     this.ackTail = tail;
+    this.lastAcks = group;
   }
 
   onDrain(): void {
@@ -295,6 +308,11 @@ export class MqttConnection implements TransportHandler {
     if (!waiting) return;
     this.waiting = undefined;
     for (const publisher of waiting) if (!publisher.busy) publisher.resumeReading();
+  }
+
+  /** Output bytes not yet handed to the operating system. */
+  get outputBacklog(): number {
+    return this.outbox.backlog;
   }
 
   /** Paused connections are exempt from keep alive: we, not the client, stopped reading. */

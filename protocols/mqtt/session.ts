@@ -25,6 +25,9 @@ export interface Outgoing {
   seq: number;
 }
 
+/** A cursor entry meaning "this partition is caught up: deliver live". */
+export const LIVE = -1;
+
 export class Session implements Subscriber {
   conn: MqttConnection | undefined;
   readonly subscriptions = new Map<string, SubscriptionOptions>();
@@ -38,6 +41,12 @@ export class Session implements Subscriber {
   /** When the client last acknowledged a message (or attached): a client that stops acknowledging is stuck. */
   private lastProgressAt = 0;
   pendingWill: { will: Will; timer: NodeJS.Timeout } | undefined;
+  /**
+   * Offset cursors into bound topics' logs (topic → next offset per partition, LIVE once caught up): what was
+   * appended there while the session was away is read from the log on resume, not kept here as copies.
+   */
+  logCursors: Map<string, number[]> | undefined;
+  private roomWaiters: Array<() => void> | undefined;
   private readonly queue = new Deque<Outgoing>();
   private lastPacketId = 0;
 
@@ -60,6 +69,8 @@ export class Session implements Subscriber {
 
   deliver(msg: MqttMessage, qos: QoS, retain: boolean, subIds: number[] | undefined, shareKey: string | undefined): void | Promise<void> {
     if (msg.expiresAt !== 0 && isExpired(msg, Date.now())) return;
+    // From a bound log this session has a cursor in: it reads the message from the log when it catches up.
+    if (this.logCursors !== undefined && shareKey === undefined && this.readsFromLog()) return;
     const conn = this.conn;
     if (qos === 0) {
       if (conn !== undefined) {
@@ -144,6 +155,31 @@ export class Session implements Subscriber {
       else this.sendNew(conn, o);
     }
     if (this.queue.length < this.broker.limits.sessionQueueLimit >> 2) conn.releaseWaiting();
+    if (this.roomWaiters !== undefined && this.queue.length < this.broker.limits.sessionQueueLimit >> 1) this.wakeRoomWaiters();
+  }
+
+  /** Messages that may still be queued before the queue limit. */
+  get room(): number {
+    return this.broker.limits.sessionQueueLimit - this.queue.length;
+  }
+
+  /** Resolves once the queue is at most half full (or the connection is gone): pacing for reads from a log. */
+  whenRoom(): Promise<void> {
+    if (this.conn === undefined || this.queue.length < this.broker.limits.sessionQueueLimit >> 1) return Promise.resolve();
+    return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters ?? [];
+    this.roomWaiters = undefined;
+    for (const wake of waiters) wake();
+  }
+
+  private readsFromLog(): boolean {
+    const topic = this.broker.logTopic;
+    if (topic === undefined) return false;
+    const offsets = this.logCursors!.get(topic);
+    return offsets !== undefined && offsets[this.broker.logPartition] !== LIVE;
   }
 
   /** A connection takes this session over: unacknowledged PUBLISH/PUBREL are resent [MQTT-4.4.0-1]. */
@@ -195,6 +231,7 @@ export class Session implements Subscriber {
   /** On disconnect: hands shared-subscription messages to other members, persists the rest of a persistent session. */
   detach(): void {
     this.conn = undefined;
+    this.wakeRoomWaiters();
     const router = this.broker.router;
     for (const [id, o] of this.inflight) {
       if (o.shareKey !== undefined && o.state === 1 && router.redistribute(o.shareKey, o.msg, this)) {

@@ -1,13 +1,20 @@
 /**
- * The admin HTTP API: /healthz, Prometheus /metrics, and JSON REST under /api/v1 for topics, clients and the
- * cluster. Errors are `{ error: { code, message, retriable } }` with 400/404/409/5xx statuses.
+ * The admin HTTP API: /healthz, Prometheus /metrics, and JSON REST under /api/v1 for topics, clients, the
+ * cluster, users and ACLs. Errors are `{ error: { code, message, retriable } }` with 400/401/404/409/5xx statuses.
+ * With an admin token (--auth on, or --admin-token), /api/v1 needs `Authorization: Bearer <token>`; /healthz and
+ * /metrics stay open.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ClusterBroker } from '../cluster/broker.js';
+import { clusterStatusOf } from '../cluster/status.js';
 import type { BrokerContext } from '../context.js';
+import { authOf } from '../core/auth/service.js';
 import { RobustMQError } from '../errors.js';
+import { createAcl, deleteAcl, listAcls } from './acls-api.js';
 import { readJson, sendError, sendJson } from './http.js';
 import { createTopic, listTopics, updateTopic } from './topics-api.js';
+import { createUser, deleteUser, listUsers } from './users-api.js';
 
 export interface AdminServer {
   readonly port: number;
@@ -17,6 +24,8 @@ export interface AdminServer {
 const startedAt = Date.now();
 
 export async function startAdminServer(ctx: BrokerContext, healthy: () => boolean): Promise<AdminServer> {
+  const auth = authOf(ctx);
+  await auth.start();
   const server = createServer((req, res) => {
     route(ctx, healthy, req, res).catch((err) => {
       const status = sendError(res, err);
@@ -39,7 +48,7 @@ export async function startAdminServer(ctx: BrokerContext, healthy: () => boolea
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      }).then(() => auth.close()),
   };
 }
 
@@ -58,6 +67,11 @@ async function route(ctx: BrokerContext, healthy: () => boolean, req: IncomingMe
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
     res.end(text);
     return;
+  }
+  const auth = authOf(ctx);
+  if (!auth.adminAuthorized(req.headers.authorization)) {
+    res.setHeader('www-authenticate', 'Bearer realm="robustmq"');
+    return sendJson(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'missing or wrong admin token (Authorization: Bearer <token>)', retriable: false } });
   }
   if (parts[0] !== 'api' || parts[1] !== 'v1') throw new RobustMQError('NOT_FOUND', `no route for ${method} ${url.pathname}`);
   const resource = parts[2];
@@ -85,8 +99,21 @@ async function route(ctx: BrokerContext, healthy: () => boolean, req: IncomingMe
   if (resource === 'cluster' && name === undefined && method === 'GET') {
     return sendJson(res, 200, clusterStatus(ctx));
   }
-  if (['topics', 'clients', 'cluster'].includes(resource ?? '')) {
-    res.setHeader('allow', resource === 'topics' ? (name ? 'GET, PATCH, DELETE' : 'GET, POST') : 'GET');
+  if (resource === 'users' || resource === 'acls') {
+    const api = resource === 'users' ? { list: () => listUsers(auth), create: createUser, remove: deleteUser }
+      : { list: () => listAcls(auth, url.searchParams.get('principal')), create: createAcl, remove: deleteAcl };
+    if (name === undefined && method === 'GET') return sendJson(res, 200, api.list());
+    if (name === undefined && method === 'POST') return sendJson(res, 201, await api.create(auth, await readJson(req)));
+    if (name !== undefined && method === 'DELETE') {
+      await api.remove(auth, name);
+      res.writeHead(204).end();
+      return;
+    }
+  }
+  if (['topics', 'clients', 'cluster', 'users', 'acls'].includes(resource ?? '')) {
+    const collection = resource === 'topics' || resource === 'users' || resource === 'acls';
+    const topicItem = resource === 'topics' ? 'GET, PATCH, DELETE' : 'DELETE';
+    res.setHeader('allow', collection ? (name ? topicItem : 'GET, POST') : 'GET');
     sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${url.pathname}`, retriable: false } });
     return;
   }
@@ -94,6 +121,7 @@ async function route(ctx: BrokerContext, healthy: () => boolean, req: IncomingMe
 }
 
 function clusterStatus(ctx: BrokerContext): unknown {
+  if (ctx.cluster instanceof ClusterBroker) return clusterStatusOf(ctx, ctx.cluster);
   const topics = ctx.topics.list();
   return {
     mode: 'standalone',

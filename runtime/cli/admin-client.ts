@@ -1,15 +1,49 @@
-/** The CLI's client of the admin API: JSON over HTTP, server errors become one-line messages. */
+/**
+ * The CLI's client of the admin API: JSON over HTTP, server errors become one-line messages. With a token
+ * (--admin-token, else env ROBUSTMQ_ADMIN_TOKEN) every request carries `Authorization: Bearer <token>`.
+ */
+import type { Command } from 'commander';
+
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080';
+
+let tokenFlag: string | undefined;
+
+/** The token requests carry: the --admin-token flag, else env ROBUSTMQ_ADMIN_TOKEN. */
+export function adminToken(): string | undefined {
+  return tokenFlag ?? (process.env.ROBUSTMQ_ADMIN_TOKEN || undefined);
+}
+
+/**
+ * Gives every admin-API command (those with an --admin option) an --admin-token option, and remembers the value
+ * before the command runs.
+ */
+export function withAdminToken(program: Command): Command {
+  const visit = (cmd: Command): void => {
+    if (cmd.options.some((o) => o.long === '--admin')) {
+      cmd.option('--admin-token <token>', 'admin API bearer token (env ROBUSTMQ_ADMIN_TOKEN)');
+    }
+    cmd.commands.forEach(visit);
+  };
+  visit(program);
+  program.hook('preAction', (_program, action) => {
+    const value = (action.opts() as { adminToken?: unknown }).adminToken;
+    if (typeof value === 'string' && action.options.some((o) => o.long === '--admin')) tokenFlag = value;
+  });
+  return program;
+}
 
 export class AdminRequestError extends Error {}
 
 export async function adminRequest<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  const token = adminToken();
+  if (token) headers.authorization = `Bearer ${token}`;
   try {
     res = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });

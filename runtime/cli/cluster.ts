@@ -10,7 +10,28 @@ interface ClusterStatus {
   meta: string;
   topics: number;
   defaultStorage: string;
-  nodes: Array<{ id: number; host: string; uptimeSeconds: number; connections: Record<string, number>; partitions: number }>;
+  nodes: Array<{
+    id: number;
+    host: string;
+    uptimeSeconds: number;
+    connections: Record<string, number>;
+    partitions: number;
+    /** Cluster mode (runtime/cluster/status.ts). */
+    brokerId?: string;
+    state?: string;
+    cpu?: number;
+  }>;
+  leaderless?: Array<{ topic: string; partition: number }>;
+}
+
+/** Cluster mode: one row per live broker with its id, state and load, then partitions without a live leader. */
+function clusterTable(s: ClusterStatus): string {
+  const rows = s.nodes.map((n) => [
+    n.brokerId ?? '-', n.id, n.state ?? '-', n.host, `${n.uptimeSeconds}s`, n.connections.mqtt ?? 0, n.connections.kafka ?? 0, n.cpu ?? '-', n.partitions,
+  ]);
+  const leaderless = s.leaderless ?? [];
+  const note = leaderless.length > 0 ? `\nWithout a live leader: ${leaderless.map((p) => `${p.topic}-${p.partition}`).join(', ')}` : '';
+  return formatTable(['BROKER', 'NODE', 'STATE', 'HOST', 'UPTIME', 'MQTT', 'KAFKA', 'CPU', 'PARTITIONS'], rows) + note;
 }
 
 export function clusterCommand(): Command {
@@ -20,10 +41,11 @@ export function clusterCommand(): Command {
       const s = await adminRequest<ClusterStatus>(opts.admin, 'GET', 'api/v1/cluster');
       const text = () =>
         `Mode: ${s.mode}  Meta: ${s.meta}  Topics: ${s.topics}  Default storage: ${s.defaultStorage}\n` +
-        formatTable(
+        (s.mode === 'cluster' ? clusterTable(s) : '') +
+        (s.mode === 'cluster' ? '' : formatTable(
           ['NODE', 'HOST', 'UPTIME', 'MQTT', 'KAFKA', 'PARTITIONS'],
           s.nodes.map((n) => [n.id, n.host, `${n.uptimeSeconds}s`, n.connections.mqtt ?? 0, n.connections.kafka ?? 0, n.partitions]),
-        );
+        ));
       process.stdout.write(`${opts.json ? JSON.stringify(s, null, 2) : text()}\n`);
     },
   );

@@ -2,11 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { RobustMQError } from '../errors.js';
-import { AdminRequestError } from './admin-client.js';
+import { aclCommand } from './acl.js';
+import { brokerCommand } from './broker.js';
+import { AdminRequestError, withAdminToken } from './admin-client.js';
 import { clientCommand, clusterCommand } from './cluster.js';
 import { costCommand } from './cost.js';
+import { metaCommand } from './meta.js';
 import { startCommand } from './start.js';
 import { topicCommand } from './topic.js';
+import { userCommand } from './user.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,11 +23,15 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(startCommand());
+  program.addCommand(brokerCommand());
+  program.addCommand(metaCommand());
   program.addCommand(topicCommand());
   program.addCommand(clusterCommand());
   program.addCommand(clientCommand());
   program.addCommand(costCommand());
-  return program;
+  program.addCommand(userCommand());
+  program.addCommand(aclCommand());
+  return withAdminToken(program);
 }
 
 /** Runs the CLI; known errors print one line on stderr and exit non-zero. */

@@ -48,7 +48,7 @@ export const nodeConfigSchema = z.object({
   /** PBKDF2 iterations of the SCRAM credentials derived for new users (RFC 7677: at least 4096). */
   scramIterations: z.coerce.number().int().min(4096).max(1_000_000).default(4096).describe('SCRAM iterations for new users (>= 4096)'),
   /** TLS (runtime/tls.ts): certificate chain and key (PEM) enable the TLS listeners; a CA makes client certificates required. */
-  tlsCert: z.string().min(1).optional().describe('PEM certificate chain: enables the TLS listeners (Kafka SSL)'),
+  tlsCert: z.string().min(1).optional().describe('PEM certificate chain: enables the TLS listeners (Kafka SSL, MQTTS, WSS)'),
   tlsKey: z.string().min(1).optional().describe('PEM private key of --tls-cert'),
   tlsCa: z.string().min(1).optional().describe('PEM CA bundle: clients must present a certificate it signed'),
   kafkaTlsPort: port.default(9093).describe('Kafka SSL / SASL_SSL port, open when --tls-cert is set (0 = pick a free port)'),
@@ -138,6 +138,16 @@ export const nodeConfigSchema = z.object({
   mqttMaxQos: z.coerce.number().int().min(0).max(2).default(2),
   /** MQTT 5 Topic Alias Maximum: topic aliases a client may set on this server. */
   mqttTopicAliasMaximum: z.coerce.number().int().min(0).max(65_535).default(100),
+  /** MQTT over TLS (MQTTS) and MQTT over secure WebSocket (path /mqtt), open when --tls-cert is set. */
+  mqttTlsPort: port.default(8883).describe('MQTTS port, open when --tls-cert is set (0 = pick a free port)'),
+  wssPort: port.default(8084).describe('MQTT over secure WebSocket port (path /mqtt), open when --tls-cert is set (0 = pick a free port)'),
+  /** An MQTT connection that sends no complete CONNECT in this time is closed; also the TLS handshake's limit. */
+  mqttConnectTimeoutMs: positiveInt('a positive number of milliseconds').default(10_000)
+    .describe('ms a new MQTT connection has to send its CONNECT (and to finish the TLS handshake)'),
+  /** Per connection; above it the broker stops reading from that client until it is back under the rate. 0 = off. */
+  mqttMaxPublishRate: z.coerce.number().int().min(0).default(0).describe('PUBLISH packets per second read from one MQTT connection (0 = no limit)'),
+  /** Subscriptions one MQTT session may hold; more are refused in SUBACK (v5 0x97 Quota exceeded, 3.1.1 0x80). 0 = no limit. */
+  mqttMaxSubscriptions: z.coerce.number().int().min(0).default(10_000).describe('subscriptions one MQTT client may hold (0 = no limit)'),
   /** S3 engine (runtime/storage/s3): bucket holding the objects; setting it enables the engine. */
   s3Bucket: z.string().min(1).optional().describe('S3 bucket of the s3 storage engine (enables it)'),
   /** S3-compatible endpoint URL (LocalStack, MinIO, s3rver); unset: AWS S3 of the region. */

@@ -65,6 +65,8 @@ export interface TopicManagerEvents {
   deleted: [string];
   updated: [TopicRecord];
   appended: [AppendEvent];
+  /** Cluster: this broker started (`leader`) or stopped leading a partition; state cached for it is stale. */
+  leadership: [{ topic: string; partition: number; leader: boolean }];
 }
 
 interface OpenTopic {
@@ -150,6 +152,9 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
       await this.meta.put('topics', record.name, record, { expectedVersion: 0 });
     } catch (err) {
       if (err instanceof RobustMQError && err.code === 'CONFLICT') {
+        // Created through another broker sharing the MetaStore: know it here too, then report it as existing.
+        const existing = await this.meta.get<TopicRecord>('topics', record.name).catch(() => undefined);
+        if (existing) await this.adopt(existing.value).catch(() => undefined);
         throw new RobustMQError('ALREADY_EXISTS', `topic "${record.name}" already exists`);
       }
       throw err;
@@ -197,6 +202,41 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
     t.record = next;
     this.emit('updated', next);
     return next;
+  }
+
+  /**
+   * Takes in a topic another broker created or changed in the shared MetaStore (cluster): opens it, or applies the
+   * new definition (more partitions, retention, bindings) without writing it back. Emits 'created' or 'updated'.
+   */
+  async adopt(record: TopicRecord): Promise<void> {
+    const t = this.topics.get(record.name);
+    if (!t) {
+      await this.open(record);
+      this.emit('created', record);
+      return;
+    }
+    if (JSON.stringify(t.record) === JSON.stringify(record)) return;
+    const engine = this.engineFor(record.storage);
+    const config = logConfigOf(record);
+    for (const log of t.logs) log.updateConfig(config);
+    for (let p = t.logs.length; p < record.partitions; p++) {
+      t.logs.push(await engine.openPartition({ topic: record.name, partition: p }, config));
+    }
+    t.record = record;
+    this.emit('updated', record);
+  }
+
+  /** Stops knowing a topic another broker deleted (its data was dropped there). Emits 'deleted'. */
+  forget(name: string): void {
+    if (!this.topics.delete(name)) return;
+    this.wakeAll(name);
+    this.emit('deleted', name);
+  }
+
+  /** Cluster: leadership of a partition came or went; wakes its long-polls so they answer from the new state. */
+  leadershipChanged(topic: string, partition: number, leader: boolean): void {
+    this.wake(topic, partition);
+    this.emit('leadership', { topic, partition, leader });
   }
 
   /**

@@ -18,6 +18,8 @@ export type Namespace =
   | 'acls'
   | 'cluster'
   | 'mqtt-queue'
+  /** MQTT sessions' offset cursors into bound topics (key = client id, NUL, topic). */
+  | 'mqtt-cursors'
   /** S3 engine: one lease (fencing token) per broker writing objects. */
   | 's3-leases'
   /** S3 engine: one item per committed object, holding its per-partition offset ranges. */
@@ -38,6 +40,7 @@ export const NAMESPACES: readonly Namespace[] = [
   'acls',
   'cluster',
   'mqtt-queue',
+  'mqtt-cursors',
   's3-leases',
   's3-objects',
   's3-partitions',

@@ -4,6 +4,7 @@
  * to their defaults); IncrementalAlterConfigs applies SET / DELETE / APPEND / SUBTRACT per key. Broker configs
  * are static (command line / config file) and cannot be altered here.
  */
+import { mayOnCluster, mayOnTopic } from '../authz.js';
 import { ErrorCode, errorMessageOf } from '../errors.js';
 import * as Legacy from '../messages/alter-configs.js';
 import * as Incremental from '../messages/incremental-alter-configs.js';
@@ -27,6 +28,12 @@ async function alterTopic(
   validateOnly: boolean,
 ): Promise<Result> {
   const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+  if (resource.resourceType === RESOURCE_BROKER && !mayOnCluster(ctx, 'alter')) {
+    return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'not authorized to alter the cluster' };
+  }
+  if (resource.resourceType === RESOURCE_TOPIC && !mayOnTopic(ctx, 'alter', resource.resourceName)) {
+    return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'not authorized to alter this topic' };
+  }
   if (resource.resourceType === RESOURCE_BROKER) {
     return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'broker configs are static on this broker' };
   }

@@ -1,10 +1,12 @@
 /**
  * Topic lookup with Kafka's auto-creation (auto.create.topics.enable): Metadata and Produce create a missing topic
- * with the node's default partition count when the node allows it and the request does not forbid it.
+ * with the node's default partition count when the node allows it and the request does not forbid it. Creating
+ * needs the principal's `create` permission on the topic: without it the answer is TOPIC_AUTHORIZATION_FAILED.
  */
 import { topicNameError } from '../../../runtime/core/topic-names.js';
 import { isRobustMQError } from '../../../runtime/errors.js';
 import type { TopicRecord } from '../../../runtime/meta/records.js';
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, kafkaErrorOf } from '../errors.js';
 import type { KafkaRequestContext } from './types.js';
 
@@ -16,6 +18,7 @@ export async function lookupTopic(ctx: KafkaRequestContext, name: string, allowC
   if (existing) return { record: existing };
   if (topicNameError(name)) return { error: ErrorCode.INVALID_TOPIC_EXCEPTION };
   if (!allowCreate || !ctx.broker.config.autoCreateTopics) return { error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  if (!mayOnTopic(ctx, 'create', name)) return { error: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
   try {
     const record = await topics.create({ name });
     ctx.log.info({ topic: name, client: ctx.clientId }, 'kafka topic auto-created');

@@ -1,5 +1,6 @@
 /** CreatePartitions (key 37): grows a topic's partition count (partitions can only be added, KIP-195). */
 import { MAX_PARTITIONS } from '../../../runtime/core/topics.js';
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, errorMessageOf, kafkaErrorOf } from '../errors.js';
 import { Request, Response } from '../messages/create-partitions.js';
 import { defineApi } from './types.js';
@@ -18,7 +19,9 @@ export const createPartitionsApi = defineApi({
     for (const t of req.topics) {
       const current = topics.get(t.name);
       const fail = (errorCode: ErrorCode, errorMessage: string): void => void results.push({ name: t.name, errorCode, errorMessage });
-      if (!current) {
+      if (!mayOnTopic(ctx, 'alter', t.name)) {
+        fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'not authorized to alter this topic');
+      } else if (!current) {
         fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${t.name}" does not exist`);
       } else if (t.count <= current.partitions || t.count > MAX_PARTITIONS) {
         const limits = `the new count must be larger and at most ${MAX_PARTITIONS}`;

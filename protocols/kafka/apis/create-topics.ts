@@ -6,6 +6,7 @@
 import { MAX_PARTITIONS } from '../../../runtime/core/topics.js';
 import type { TopicRecord } from '../../../runtime/meta/records.js';
 import { topicNameError } from '../../../runtime/core/topic-names.js';
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, errorMessageOf, kafkaErrorOf } from '../errors.js';
 import { Request, Response } from '../messages/create-topics.js';
 import { topicIdOf } from '../topic-ids.js';
@@ -24,6 +25,7 @@ async function createOne(ctx: KafkaRequestContext, t: CreatableTopic, validateOn
   const topics = ctx.broker.topics;
   const nameProblem = topicNameError(t.name);
   if (nameProblem) return failure(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+  if (!mayOnTopic(ctx, 'create', t.name)) return failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'not authorized to create this topic');
   if (topics.get(t.name)) return failure(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
   const requested = t.numPartitions === -1 ? topics.defaults.partitions : t.numPartitions;
   const partitions = t.assignments.length > 0 ? t.assignments.length : requested;

@@ -1,4 +1,5 @@
 /** DeleteRecords (key 21): moves a partition's log start offset forward; offset -1 means the high watermark. */
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, kafkaErrorOf } from '../errors.js';
 import { Request, Response } from '../messages/delete-records.js';
 import { defineApi } from './types.js';
@@ -20,6 +21,9 @@ export const deleteRecordsApi = defineApi({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
+            if (!mayOnTopic(ctx, 'delete', t.name)) {
+              return { partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+            }
             try {
               const log = ctx.broker.topics.partition(t.name, p.partitionIndex);
               const target = p.offset === HIGH_WATERMARK ? log.highWatermark() : p.offset;

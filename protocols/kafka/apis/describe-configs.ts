@@ -2,6 +2,7 @@
  * DescribeConfigs (key 32): topic configs (topic-configs.ts) and a read-only view of the broker settings that
  * Kafka clients and tools commonly ask for.
  */
+import { mayDescribeTopic } from '../authz.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/describe-configs.js';
 import { describeTopicConfigs, type ConfigEntry, type TopicConfigDefaults } from '../topic-configs.js';
@@ -42,6 +43,9 @@ function describe(ctx: KafkaRequestContext, r: Request['resources'][number], ver
   let entries: ConfigEntry[];
   let brokerLevel = false;
   if (r.resourceType === RESOURCE_TOPIC) {
+    if (!mayDescribeTopic(ctx, r.resourceName)) {
+      return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'not authorized to describe this topic', configs: [] };
+    }
     const record = ctx.broker.topics.get(r.resourceName);
     if (!record) {
       const errorMessage = `topic "${r.resourceName}" does not exist`;

@@ -4,6 +4,7 @@
  * one whole batch so a consumer can make progress past a batch larger than its limits (KIP-74).
  */
 import { batchHeaders } from '../../../runtime/storage/record-batch.js';
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, kafkaErrorOf } from '../errors.js';
 import type { Request } from '../messages/fetch.js';
 import type { KafkaRequestContext } from './types.js';
@@ -35,6 +36,11 @@ export async function readOnce(ctx: KafkaRequestContext, req: Request): Promise<
   let hasError = false;
   const out: FetchPass['topics'] = [];
   for (const t of req.topics) {
+    if (!mayOnTopic(ctx, 'consume', t.topic)) {
+      hasError = true;
+      out.push({ topic: t.topic, partitions: t.partitions.map((p) => empty(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) });
+      continue;
+    }
     const partitions: PartitionRead[] = [];
     for (const p of t.partitions) {
       let log;

@@ -8,6 +8,7 @@
  * full fetches; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND. The last stable offset equals the high
  * watermark, as there are no transactions.
  */
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/fetch.js';
 import { readOnce, type FetchPass } from './fetch-read.js';
@@ -21,11 +22,13 @@ function oldFormat(ctx: KafkaRequestContext, req: Request): FetchPass {
   const topics = req.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p) => {
-      const count = ctx.broker.topics.get(t.topic)?.partitions ?? 0;
+      const allowed = mayOnTopic(ctx, 'consume', t.topic);
+      const count = allowed ? (ctx.broker.topics.get(t.topic)?.partitions ?? 0) : 0;
       const log = p.partition >= 0 && p.partition < count ? ctx.broker.topics.partition(t.topic, p.partition) : undefined;
+      const known = log ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return {
         partitionIndex: p.partition,
-        errorCode: log ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorCode: allowed ? known : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         highWatermark: log?.highWatermark() ?? -1,
         logStartOffset: log?.logStartOffset() ?? -1,
         chunks: [],

@@ -21,6 +21,8 @@ import { listOffsetsApi } from './list-offsets.js';
 import { metadataApi } from './metadata.js';
 import { offsetForLeaderEpochApi } from './offset-for-leader-epoch.js';
 import { produceApi } from './produce.js';
+import { saslAuthenticateApi } from './sasl-authenticate.js';
+import { saslHandshakeApi } from './sasl-handshake.js';
 import type { AnyKafkaApi } from './types.js';
 
 export { defineApi, isFlexible, type AnyKafkaApi, type KafkaApi, type KafkaRequestContext } from './types.js';
@@ -41,5 +43,7 @@ export const KAFKA_APIS: readonly AnyKafkaApi[] = [
   createPartitionsApi,
   incrementalAlterConfigsApi,
   describeClusterApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
   ...GROUP_APIS,
 ].sort((a, b) => a.apiKey - b.apiKey);

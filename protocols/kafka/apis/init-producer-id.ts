@@ -3,6 +3,7 @@
  * non-transactional producers a new id on every call. Transactions are not implemented, so a transactional id is
  * refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (clients report it at once instead of retrying).
  */
+import { mayOnCluster } from '../authz.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/init-producer-id.js';
 import { allocateProducerId } from '../producers/ids.js';
@@ -20,6 +21,10 @@ export const initProducerIdApi = defineApi({
     if (req.transactionalId !== null) {
       ctx.log.warn({ transactionalId: req.transactionalId, client: ctx.clientId }, 'kafka transactions are not supported');
       return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+    }
+    // Kafka's IDEMPOTENT_WRITE on the cluster.
+    if (!mayOnCluster(ctx, 'produce')) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
     }
     const producerId = await allocateProducerId(ctx.broker.meta);
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };

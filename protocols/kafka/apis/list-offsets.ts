@@ -3,6 +3,7 @@
  * is at or after a given time (offsets-for-times). No match answers offset -1 / timestamp -1, as Kafka does.
  * v0 answers in old_style_offsets.
  */
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, kafkaErrorOf } from '../errors.js';
 import { Request, Response } from '../messages/list-offsets.js';
 import { LEADER_EPOCH } from './produce-partition.js';
@@ -25,6 +26,7 @@ async function lookup(ctx: KafkaRequestContext, topic: string, p: PartitionReque
     offset,
     leaderEpoch: errorCode === ErrorCode.NONE ? LEADER_EPOCH : -1,
   });
+  if (!mayOnTopic(ctx, 'consume', topic)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   try {
     const log = ctx.broker.topics.partition(topic, p.partitionIndex);
     if (p.currentLeaderEpoch > LEADER_EPOCH) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);

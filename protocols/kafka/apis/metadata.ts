@@ -1,8 +1,10 @@
 /**
  * Metadata (key 3): this broker as the only broker, leader and controller of every partition (leader epoch 0).
  * v0 lists all topics for an empty topic array; v1+ does so for a null array. Missing topics are auto-created
- * when allowed (allow_auto_topic_creation, v4+).
+ * when allowed (allow_auto_topic_creation, v4+). Topics the principal may do nothing with are left out of "all
+ * topics" answers and get TOPIC_AUTHORIZATION_FAILED when named.
  */
+import { mayDescribeTopic } from '../authz.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/metadata.js';
 import { topicByIdIn, topicIdOf } from '../topic-ids.js';
@@ -22,7 +24,8 @@ function unknown(name: string | null, error: ErrorCode, topicId = ZERO_UUID): To
 async function topicMetadata(ctx: KafkaRequestContext, req: Request): Promise<TopicMetadata[]> {
   const topics = ctx.broker.topics;
   const all = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
-  const wanted = all ? topics.list().map((t) => ({ name: t.name as string | null, topicId: ZERO_UUID })) : req.topics!;
+  const visible = all ? topics.list().filter((t) => mayDescribeTopic(ctx, t.name)) : [];
+  const wanted = all ? visible.map((t) => ({ name: t.name as string | null, topicId: ZERO_UUID })) : req.topics!;
   const out: TopicMetadata[] = [];
   for (const want of wanted) {
     let name = want.name;
@@ -33,6 +36,10 @@ async function topicMetadata(ctx: KafkaRequestContext, req: Request): Promise<To
         continue;
       }
       name = byId.name;
+    }
+    if (!mayDescribeTopic(ctx, name)) {
+      out.push(unknown(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+      continue;
     }
     const found = await lookupTopic(ctx, name, !all && req.allowAutoTopicCreation);
     if ('error' in found) {

@@ -2,6 +2,7 @@
  * OffsetForLeaderEpoch (key 23, KIP-101/KIP-320): every partition has had one leader epoch (0) since creation, so
  * epoch 0 ends at the high watermark; a later epoch is unknown to us and an earlier one does not exist.
  */
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode, kafkaErrorOf } from '../errors.js';
 import { Request, Response } from '../messages/offset-for-leader-epoch.js';
 import { LEADER_EPOCH } from './produce-partition.js';
@@ -26,6 +27,7 @@ export const offsetForLeaderEpochApi = defineApi({
           leaderEpoch,
           endOffset,
         });
+        if (!mayOnTopic(ctx, 'consume', t.topic)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         try {
           const log = ctx.broker.topics.partition(t.topic, p.partition);
           if (p.currentLeaderEpoch > LEADER_EPOCH) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH);

@@ -4,6 +4,7 @@
  * get UNSUPPORTED_FOR_MESSAGE_FORMAT. Partitions are appended concurrently; each gets its own error. acks=0 gets no
  * response at all; acks must be -1, 0 or 1 (one replica: -1 and 1 mean the same here).
  */
+import { mayOnTopic } from '../authz.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/produce.js';
 import { ProducerStates } from '../producers/sequences.js';
@@ -58,7 +59,9 @@ export const produceApi = defineApi({
     const producers = producerStates(ctx);
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
-        const found = await lookupTopic(ctx, t.name, true);
+        const found = mayOnTopic(ctx, 'produce', t.name)
+          ? await lookupTopic(ctx, t.name, true)
+          : { error: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         const partitionResponses = await Promise.all(
           t.partitionData.map(async (p) => {
             if ('error' in found) {

@@ -7,10 +7,12 @@
  * `errorResponse` called, when the API defines it; otherwise the connection is closed with a log line.
  */
 import type { BrokerContext } from '../../../runtime/context.js';
+import type { AuthService } from '../../../runtime/core/auth/service.js';
 import type { Logger } from '../../../runtime/logger.js';
 import type { Struct } from '../codec/schema.js';
 import type { ErrorCode } from '../errors.js';
 import type { KafkaNode } from '../node.js';
+import type { KafkaSession } from '../sasl/session.js';
 
 /** Where clients reach this broker (Metadata brokers, FindCoordinator, DescribeCluster). */
 export interface BrokerEndpoint {
@@ -26,6 +28,8 @@ export interface KafkaConnectionInfo {
   readonly remoteAddress: string;
   /** This broker as advertised to this connection (config advertisedHost/Port, else the address it dialled). */
   readonly endpoint: BrokerEndpoint;
+  /** A cluster peer forwarding a client's request (internal listener): served here, never forwarded again. */
+  readonly internal?: boolean;
 }
 
 export interface KafkaRequestContext {
@@ -42,6 +46,10 @@ export interface KafkaRequestContext {
   readonly log: Logger;
   /** Aborted when the connection closes or the server stops: long-polls must give up then. */
   readonly signal: AbortSignal;
+  /** The node's users and ACLs (runtime/core/auth); check ACLs through ../authz.ts. */
+  readonly auth: AuthService;
+  /** This connection's authentication state and principal. */
+  readonly session: KafkaSession;
 }
 
 export interface KafkaApi<Req, Res> {

@@ -95,6 +95,8 @@ export class ProducerStates {
     topics.on('deleted', (name) => {
       for (const key of this.partitions.keys()) if (key.startsWith(`${name}\u0000`)) this.partitions.delete(key);
     });
+    // Cluster: another broker may have appended while this one did not lead; rebuild from the log when needed.
+    topics.on('leadership', ({ topic, partition }) => this.partitions.delete(`${topic}\u0000${partition}`));
   }
 
   /** Runs `fn` with the partition's producer state, one call at a time per partition. */

@@ -3,6 +3,7 @@
  * start the session, answer CONNACK, then resume the session's unacknowledged and queued messages.
  */
 import type mqtt from 'mqtt-packet';
+import type { ConnectVerdict } from '../../../runtime/core/mqtt/auth.js';
 import { createMessage, type MessageProperties } from '../../../runtime/core/mqtt/message.js';
 import type { MqttConnection } from '../connection.js';
 import { MqttProtocolError } from '../errors.js';
@@ -17,16 +18,40 @@ export function handleConnect(conn: MqttConnection, packet: mqtt.IConnectPacket)
   conn.version = (packet.protocolVersion ?? 4) as 3 | 4 | 5;
   validate(conn, packet);
   checkCapacity(conn);
-  const client = { clientId: conn.clientId, username: packet.username, remoteAddress: conn.remoteAddress, protocolVersion: conn.version };
-  const ok = conn.broker.auth.authenticate(client, packet.username, packet.password);
-  if (ok === true) return accept(conn, packet);
-  if (ok === false) throw refuse(RC.BAD_USERNAME_OR_PASSWORD, 'authentication failed');
-  return ok.then((allowed) => {
+  const client = {
+    clientId: conn.clientId,
+    username: packet.username,
+    remoteAddress: conn.remoteAddress,
+    protocolVersion: conn.version,
+    certificateUser: conn.certificateUser,
+  };
+  const verdict = conn.broker.auth.authenticate(client, packet.username, packet.password);
+  if (!isPromise(verdict)) return authenticated(conn, packet, verdict);
+  return verdict.then((v) => (conn.state === 'connecting' ? authenticated(conn, packet, v) : undefined));
+}
+
+/**
+ * Step 3: the authentication verdict, then the will's topic, which must be one the client may publish to (as
+ * Mosquitto checks it); a refusal is answered by CONNACK with its code, then the close [MQTT-3.2.2-5].
+ */
+function authenticated(conn: MqttConnection, packet: mqtt.IConnectPacket, verdict: ConnectVerdict): void | Promise<void> {
+  if (verdict === false || verdict === 'bad-credentials') throw refuse(RC.BAD_USERNAME_OR_PASSWORD, 'authentication failed');
+  if (verdict === 'not-authorized') throw refuse(RC.NOT_AUTHORIZED, 'not authorized: credentials required');
+  if (typeof verdict === 'object') conn.username = verdict.user; // e.g. a verified client certificate's CN: the ACLs' %u
+  const will = conn.will;
+  if (will === undefined) return accept(conn, packet);
+  const allowed = conn.broker.auth.authorizePublish(conn, will.msg.topic);
+  if (allowed === true) return accept(conn, packet);
+  const refused = (): MqttProtocolError => refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will topic');
+  if (allowed === false) throw refused();
+  return allowed.then((ok) => {
     if (conn.state !== 'connecting') return;
-    if (!allowed) throw refuse(RC.BAD_USERNAME_OR_PASSWORD, 'authentication failed');
+    if (!ok) throw refused();
     accept(conn, packet);
   });
 }
+
+const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as Promise<T> | undefined)?.then === 'function';
 
 /** Step 1: protocol name/level, client identifier, properties and will [MQTT-3.1.2] [MQTT-3.1.3]. */
 function validate(conn: MqttConnection, packet: mqtt.IConnectPacket): void {
@@ -122,6 +147,7 @@ function accept(conn: MqttConnection, packet: mqtt.IConnectPacket): void {
     conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: present });
   }
   session.resume(conn);
+  b.logSessions?.resume(session, conn); // then what bound logs got while it was away
   b.ctx.log.debug({ clientId: conn.clientId, remote: conn.remoteAddress, protocolVersion: v, sessionPresent: present }, 'mqtt: client connected');
 }
 

@@ -61,7 +61,7 @@ export function handlePublish(conn: MqttConnection, packet: mqtt.IPublishPacket)
   return allowed.then((ok) => (ok ? route(conn, msg, id) : refuse(conn, qos, id, RC.NOT_AUTHORIZED, 'not authorized to publish')));
 }
 
-function route(conn: MqttConnection, msg: MqttMessage, id: number): void {
+function route(conn: MqttConnection, msg: MqttMessage, id: number): void | Promise<void> {
   const broker = conn.broker;
   broker.stats.messagesIn++;
   broker.currentPublisher = conn;
@@ -72,13 +72,14 @@ function route(conn: MqttConnection, msg: MqttMessage, id: number): void {
     broker.currentPublisher = undefined;
   }
   const qos: QoS = msg.qos;
-  if (qos === 0) return;
-  if (qos === 1) {
-    conn.sendAck(puback(id, conn.version), pending || undefined);
-    return;
+  if (qos === 1) conn.sendAck(puback(id, conn.version), pending || undefined);
+  else if (qos === 2) {
+    conn.session!.inboundQos2.add(id);
+    conn.sendAck(pubrec(id, conn.version), pending || undefined);
   }
-  conn.session!.inboundQos2.add(id);
-  conn.sendAck(pubrec(id, conn.version), pending || undefined);
+  // Bound topics: while the log lags behind, this publisher's next packets wait (and then its socket).
+  const bridge = broker.ctx.bridge;
+  if (bridge !== undefined && bridge.overloaded) return bridge.relieved();
 }
 
 /** Not routed: QoS 0 is dropped silently, QoS 1/2 get a v5 error reason code (3.1.1 has none, so a plain ack). */

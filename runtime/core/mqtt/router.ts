@@ -8,8 +8,15 @@ import type { RetainedStore } from './retained.js';
 import { parseSharedFilter, type SharedGroup } from './shared.js';
 import { SubscriptionTrie, type MatchResult } from './trie.js';
 
-/** Called for every message the router accepts, before delivery: the hook for cross-protocol bindings. */
+/** Called for every message the router accepts, before delivery. */
 export type PublishObserver = (msg: MqttMessage) => void;
+
+/**
+ * Cross-protocol bindings: takes over a message whose topic is bound to a log. It returns undefined for a message
+ * it leaves to the router, else a promise that settles once the message is stored and delivered (it calls
+ * `route` itself once the message is in the log); the publisher's PUBACK/PUBREC waits for that promise.
+ */
+export type PublishBinding = (msg: MqttMessage) => Promise<void> | undefined;
 
 const MAX_CACHED_TOPICS = 10_000;
 
@@ -17,6 +24,7 @@ export class MqttRouter {
   readonly trie = new SubscriptionTrie();
   private readonly cache = new Map<string, MatchResult>();
   private readonly observers: PublishObserver[] = [];
+  private binding: PublishBinding | undefined;
   /** Messages that found no subscriber (for statistics). */
   unrouted = 0;
 
@@ -28,6 +36,11 @@ export class MqttRouter {
       const i = this.observers.indexOf(observer);
       if (i >= 0) this.observers.splice(i, 1);
     };
+  }
+
+  /** Sets (or with undefined removes) the binding that takes over messages of bound topics. */
+  setBinding(binding: PublishBinding | undefined): void {
+    this.binding = binding;
   }
 
   /** Adds or replaces a subscription (`$share/...` filters join a group). Returns true when it is new. */
@@ -48,11 +61,23 @@ export class MqttRouter {
   }
 
   /**
-   * Routes one message. Returns a promise when some delivery had to be persisted first (an offline persistent
-   * session); the publisher's PUBACK/PUBREC waits for it.
+   * Accepts one message: observers see it, a binding may take it over, else it is routed now. Returns a promise
+   * when the publisher's PUBACK/PUBREC must wait (the message is being stored first).
    */
   publish(msg: MqttMessage): void | Promise<void> {
     for (let i = 0; i < this.observers.length; i++) this.observers[i](msg);
+    if (this.binding !== undefined) {
+      const claimed = this.binding(msg);
+      if (claimed !== undefined) return claimed;
+    }
+    return this.route(msg);
+  }
+
+  /**
+   * Delivers one message to every matching session (and stores it as retained). Returns a promise when some
+   * delivery had to be persisted first (an offline persistent session); the publisher's PUBACK/PUBREC waits for it.
+   */
+  route(msg: MqttMessage): void | Promise<void> {
     if (msg.retain) this.retained.set(msg);
     let match = this.cache.get(msg.topic);
     if (match === undefined) {

@@ -1,7 +1,9 @@
 /**
  * Persistent MQTT sessions in the MetaStore. Namespace 'sessions' (key = client identifier) keeps a session's
  * subscriptions and expiry; namespace 'mqtt-queue' (key = client id, NUL, zero-padded sequence) keeps the QoS 1/2
- * messages waiting for or in flight to it, so both survive the client going away and a broker restart.
+ * messages waiting for or in flight to it, so both survive the client going away and a broker restart; namespace
+ * 'mqtt-cursors' (key = client id, NUL, topic) keeps, per bound topic, the offset of each partition the session
+ * resumes reading from.
  */
 import type { MetaStore } from '../../meta/store.js';
 import type { QoS, SubscriptionOptions } from './message.js';
@@ -33,11 +35,22 @@ export interface QueuedRecord {
   state?: 1 | 2;
 }
 
+/** Where an offline session resumes in one bound topic's log. */
+export interface CursorRecord {
+  clientId: string;
+  topic: string;
+  /** Next offset to deliver, per partition. */
+  offsets: number[];
+}
+
 export interface LoadedSession {
   record: SessionRecord;
   queue: QueuedRecord[];
+  /** Bound topic → next offset per partition. */
+  cursors: Map<string, number[]>;
 }
 
+const cursorKey = (clientId: string, topic: string): string => `${clientId}\u0000${topic}`;
 const queueKey = (clientId: string, seq: number): string => `${clientId}\u0000${String(seq).padStart(16, '0')}`;
 
 export class SessionStore {
@@ -49,7 +62,12 @@ export class SessionStore {
   async loadAll(): Promise<LoadedSession[]> {
     const sessions = new Map<string, LoadedSession>();
     for (const e of await this.meta.list<SessionRecord>('sessions')) {
-      sessions.set(e.value.clientId, { record: e.value, queue: [] });
+      sessions.set(e.value.clientId, { record: e.value, queue: [], cursors: new Map() });
+    }
+    for (const e of await this.meta.list<CursorRecord>('mqtt-cursors')) {
+      const s = sessions.get(e.value.clientId);
+      if (s) s.cursors.set(e.value.topic, e.value.offsets);
+      else void this.writer.delete('mqtt-cursors', e.key).catch(() => {});
     }
     for (const e of await this.meta.list<QueuedRecord>('mqtt-queue')) {
       const clientId = e.key.slice(0, e.key.indexOf('\u0000'));
@@ -73,7 +91,17 @@ export class SessionStore {
     for (const e of await this.meta.list('mqtt-queue', `${clientId}\u0000`)) {
       if (Number(e.key.slice(clientId.length + 1)) <= upToSeq) done.push(this.writer.delete('mqtt-queue', e.key));
     }
+    for (const e of await this.meta.list('mqtt-cursors', `${clientId}\u0000`)) done.push(this.writer.delete('mqtt-cursors', e.key));
     await Promise.all(done);
+  }
+
+  putCursor(clientId: string, topic: string, offsets: number[]): Promise<void> {
+    const record: CursorRecord = { clientId, topic, offsets: [...offsets] };
+    return this.writer.put('mqtt-cursors', cursorKey(clientId, topic), record);
+  }
+
+  deleteCursor(clientId: string, topic: string): Promise<void> {
+    return this.writer.delete('mqtt-cursors', cursorKey(clientId, topic));
   }
 
   putQueued(clientId: string, record: QueuedRecord): Promise<void> {

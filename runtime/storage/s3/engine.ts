@@ -144,6 +144,23 @@ export class S3StorageEngine implements StorageEngine {
     if (state) void this.maintenance.run({ compact: false });
   }
 
+  /**
+   * Stops serving a partition without dropping its data (a cluster moved its leadership to another broker): later
+   * calls on its log fail with CLOSED, appends waiting for an object with NOT_LEADER, and this resolves once no
+   * flush in progress carries its data — only then may the next leader start appending. Opening it again later
+   * loads it afresh from the index (with `shared`, including what other brokers committed meanwhile).
+   */
+  async releasePartition(id: PartitionId): Promise<void> {
+    const mapKey = partitionMapKey(id.topic, id.partition);
+    await this.opening.get(mapKey)?.catch(() => undefined);
+    const log = this.logs.get(mapKey);
+    if (!log) return;
+    this.logs.delete(mapKey);
+    log.release('is led by another broker now');
+    await this.writer.settlePartition(log, new RobustMQError('NOT_LEADER', `partition ${log.label} moved to another broker`));
+    await this.stateChains.get(log);
+  }
+
   async flush(): Promise<void> {
     this.assertOpen();
     await this.writer.flush();

@@ -1,4 +1,8 @@
-/** The S3 engine a node runs, built from its configuration: when `--s3-bucket` is set or `--storage s3` is chosen. */
+/**
+ * The S3 engine a node runs, built from its configuration: when `--s3-bucket` is set or `--storage s3` is chosen.
+ * With `--broker-id` (a cluster broker) the engine writes under that broker's own lease and shares the prefix with
+ * the other brokers; without it, it is the single writer 'standalone'.
+ */
 import type { NodeConfig } from '../../config/schema.js';
 import { RobustMQError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -22,6 +26,7 @@ export function s3EngineFromConfig(deps: { config: NodeConfig; meta: MetaStore; 
     cacheBytes: c.s3CacheMb * 1024 * 1024,
     appendTimeoutMs: c.s3AppendTimeoutMs,
     meta: deps.meta,
+    ...(c.brokerId === undefined ? {} : { brokerId: c.brokerId, shared: true }),
     log: deps.log.child({ engine: 's3' }),
   });
 }

@@ -58,6 +58,8 @@ export class Writer {
   private flushRequested = false;
   private closing = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The flush in progress (settled), for `settlePartition`. */
+  private flushing: Promise<void> = Promise.resolve();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly o: WriterOptions) {
@@ -125,6 +127,16 @@ export class Writer {
     this.removeSettled();
   }
 
+  /**
+   * Rejects the part's buffered appends with `err` and resolves once no flush in progress carries its data, so
+   * nothing of this partition can be committed by this engine afterwards (cluster: leadership moved away).
+   */
+  async settlePartition(part: S3PartitionLog, err: Error): Promise<void> {
+    for (const a of this.buffer) if (a.part === part) a.reject(err);
+    this.removeSettled();
+    while (this.inflight.some((a) => a.part === part)) await this.flushing;
+  }
+
   /** Stops taking appends, writes what is buffered (each append bounded by its deadline), stops timers. */
   async close(): Promise<void> {
     this.closing = true;
@@ -162,8 +174,10 @@ export class Writer {
         this.bufferedBytes = keep.reduce((n, a) => n + a.data.length, 0);
         if (keep.length === 0) this.flushRequested = false;
         this.inflight = take;
+        const flushing = this.flushOnce(take);
+        this.flushing = flushing.catch(() => undefined);
         try {
-          await this.flushOnce(take);
+          await flushing;
         } catch (err) {
           // flushOnce settles its appends itself; anything escaping is a bug, so fail them rather than hang.
           this.o.log?.error({ err }, 'S3 flush failed unexpectedly');

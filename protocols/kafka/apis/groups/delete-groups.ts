@@ -1,4 +1,5 @@
 /** DeleteGroups (key 42): removes empty groups and their committed offsets; NON_EMPTY_GROUP while members remain. */
+import { mayOnGroup } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi } from '../types.js';
 import { Request, Response } from './messages/delete-groups.js';
@@ -12,10 +13,12 @@ export const deleteGroupsApi = defineApi({
   flexibleVersion: 2,
   request: Request,
   response: Response,
-  handler: async (req, ctx) => ({
-    throttleTimeMs: 0,
-    results: (await groupsOf(ctx).deleteGroups(req.groupsNames)).map((r) => ({ groupId: r.groupId, errorCode: kafkaCode(r.error) })),
-  }),
+  handler: async (req, ctx) => {
+    const allowed = req.groupsNames.filter((g) => mayOnGroup(ctx, 'delete', g));
+    const deleted = new Map((await groupsOf(ctx).deleteGroups(allowed)).map((r) => [r.groupId, kafkaCode(r.error)]));
+    const results = req.groupsNames.map((groupId) => ({ groupId, errorCode: deleted.get(groupId) ?? ErrorCode.GROUP_AUTHORIZATION_FAILED }));
+    return { throttleTimeMs: 0, results };
+  },
   errorResponse: (req) => ({
     throttleTimeMs: 0,
     results: req.groupsNames.map((groupId) => ({ groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE })),

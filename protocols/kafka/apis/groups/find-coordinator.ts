@@ -1,7 +1,9 @@
 /**
  * FindCoordinator (key 10): this node coordinates every group and transactional id, so it answers with itself — the
  * same endpoint Metadata advertises to this connection. v4 batches keys (KIP-699). librdkafka needs v0 served or
- * its consumer groups never find a coordinator.
+ * its consumer groups never find a coordinator. Group ACLs are checked by the group APIs themselves (JoinGroup,
+ * OffsetFetch, ...), not here: kafkajs turns any FindCoordinator error into "coordinator not found" and would hide
+ * the GROUP_AUTHORIZATION_FAILED that JoinGroup reports plainly to every client.
  */
 import { ErrorCode } from '../../errors.js';
 import { defineApi, type KafkaRequestContext } from '../types.js';

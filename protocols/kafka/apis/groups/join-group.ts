@@ -3,6 +3,7 @@
  * the chosen protocol and — to the leader only — every member's metadata. v4+ dynamic members first get
  * MEMBER_ID_REQUIRED with their id (KIP-394); v5+ carry group.instance.id (KIP-345).
  */
+import { mayOnGroup } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi } from '../types.js';
 import { Request, Response } from './messages/join-group.js';
@@ -17,6 +18,7 @@ export const joinGroupApi = defineApi({
   request: Request,
   response: Response,
   handler: async (req, ctx) => {
+    if (!mayOnGroup(ctx, 'consume', req.groupId)) return failed(req.memberId, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const result = await groupsOf(ctx).join({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -41,15 +43,20 @@ export const joinGroupApi = defineApi({
       members: result.members,
     };
   },
-  errorResponse: (req, error) => ({
+  errorResponse: (req, error) =>
+    failed(req.memberId, error === ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.COORDINATOR_NOT_AVAILABLE : error),
+});
+
+function failed(memberId: string, errorCode: number) {
+  return {
     throttleTimeMs: 0,
-    errorCode: error === ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.COORDINATOR_NOT_AVAILABLE : error,
+    errorCode,
     generationId: -1,
     protocolType: null,
     protocolName: null,
     leader: '',
     skipAssignment: false,
-    memberId: req.memberId,
+    memberId,
     members: [],
-  }),
-});
+  };
+}

@@ -2,6 +2,8 @@
  * LeaveGroup (key 13): members leaving trigger a rebalance of the rest. v0-2 name one member; v3+ (KIP-345) a
  * batch, static members possibly by group.instance.id alone, each with its own error.
  */
+import { mayOnGroup } from '../../authz.js';
+import { ErrorCode } from '../../errors.js';
 import { defineApi } from '../types.js';
 import { Request, Response } from './messages/leave-group.js';
 import { groupsOf, kafkaCode } from './shared.js';
@@ -15,6 +17,7 @@ export const leaveGroupApi = defineApi({
   request: Request,
   response: Response,
   handler: (req, ctx) => {
+    if (!mayOnGroup(ctx, 'consume', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const batch = ctx.apiVersion >= 3;
     const leaving = batch
       ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))

@@ -2,6 +2,7 @@
  * ListGroups (key 16): every group this coordinator knows, including groups known only by committed offsets
  * (Empty). v4 filters by state (KIP-518), v5 by type (KIP-848): all groups here are classic groups.
  */
+import { mayOnGroup } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi } from '../types.js';
 import { Request, Response } from './messages/list-groups.js';
@@ -19,7 +20,9 @@ export const listGroupsApi = defineApi({
   response: Response,
   handler: async (req, ctx) => {
     const typeOk = req.typesFilter.length === 0 || req.typesFilter.some((t) => t.toLowerCase() === GROUP_TYPE);
-    const groups = typeOk ? await groupsOf(ctx).listGroups(req.statesFilter) : [];
+    // Groups the principal may not use are left out (Kafka filters by DESCRIBE on the group).
+    const all = typeOk ? await groupsOf(ctx).listGroups(req.statesFilter) : [];
+    const groups = all.filter((g) => mayOnGroup(ctx, 'consume', g.groupId));
     return {
       throttleTimeMs: 0,
       errorCode: 0,

@@ -4,6 +4,7 @@
  * topics get UNKNOWN_TOPIC_OR_PARTITION, as on a Kafka broker.
  */
 import type { CommitOffset } from '../../../../runtime/core/groups/types.js';
+import { mayOnGroup, mayOnTopic } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi, type KafkaRequestContext } from '../types.js';
 import { Request, Response } from './messages/offset-commit.js';
@@ -36,10 +37,16 @@ export const offsetCommitApi = defineApi({
   request: Request,
   response: Response,
   handler: async (req, ctx) => {
+    if (!mayOnGroup(ctx, 'consume', req.groupId)) return allFailed(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     const errors = new Map<string, number>();
     const offsets: CommitOffset[] = [];
     for (const t of req.topics) {
+      const allowed = mayOnTopic(ctx, 'consume', t.name);
       for (const p of t.partitions) {
+        if (!allowed) {
+          errors.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          continue;
+        }
         if (!exists(ctx, t.name, p.partitionIndex)) {
           errors.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;

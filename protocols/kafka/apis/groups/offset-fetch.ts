@@ -4,6 +4,7 @@
  * not served; kafkajs starts at v1.
  */
 import type { FetchedOffset } from '../../../../runtime/core/groups/types.js';
+import { mayOnGroup, mayOnTopic } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi, type KafkaRequestContext } from '../types.js';
 import { Request, Response } from './messages/offset-fetch.js';
@@ -25,12 +26,22 @@ interface FetchedPartition {
 }
 
 async function fetchGroup(ctx: KafkaRequestContext, groupId: string, topics: WantedTopics): Promise<GroupOffsets> {
-  const wanted = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+  if (!mayOnGroup(ctx, 'consume', groupId)) {
+    const code = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    return { errorCode: code, topics: (topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => failed(p, code)) })) };
+  }
+  const allowed = (topic: string): boolean => mayOnTopic(ctx, 'consume', topic);
+  const permitted = topics?.filter((t) => allowed(t.name)) ?? null;
+  const wanted = permitted === null ? null : permitted.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
   const result = await groupsOf(ctx).fetchOffsets(groupId, wanted);
   const byTopic = new Map<string, FetchedPartition[]>();
-  for (const t of topics ?? []) byTopic.set(t.name, []);
+  for (const t of topics ?? []) {
+    const code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    byTopic.set(t.name, allowed(t.name) ? [] : t.partitionIndexes.map((p) => failed(p, code)));
+  }
   const errorCode = kafkaCode(result.error);
   for (const o of result.offsets) {
+    if (!allowed(o.topic)) continue;
     let list = byTopic.get(o.topic);
     if (!list) byTopic.set(o.topic, (list = []));
     list.push(partitionOf(o));

@@ -2,6 +2,7 @@
  * SyncGroup (key 14): the leader sends every member's assignment; followers wait for it. Errors as Kafka's:
  * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS (rejoin), FENCED_INSTANCE_ID.
  */
+import { mayOnGroup } from '../../authz.js';
 import { ErrorCode } from '../../errors.js';
 import { defineApi } from '../types.js';
 import { Request, Response } from './messages/sync-group.js';
@@ -16,6 +17,9 @@ export const syncGroupApi = defineApi({
   request: Request,
   response: Response,
   handler: async (req, ctx) => {
+    if (!mayOnGroup(ctx, 'consume', req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    }
     const result = await groupsOf(ctx).sync({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -1,0 +1,170 @@
+/**
+ * Cross-protocol topics: a Kafka topic bound to MQTT topic filters (`robustmq topic create sensors --mqtt
+ * 'sensors/#'`). Protocol-neutral: the MQTT front-end attaches its router as the sink and hands over PUBLISHes to
+ * bound topics (`claim`); the Kafka front-end needs nothing but TopicManager's 'appended' events.
+ *
+ * - MQTT → log: a PUBLISH to a bound topic becomes a record (key = MQTT topic name, partition by Kafka's murmur2
+ *   key hash) appended in per-partition batches; the publisher's PUBACK/PUBREC waits for the append.
+ * - log → MQTT: every append to a bound partition, whoever made it, reaches MQTT subscribers in offset order
+ *   through that partition's dispatcher — MQTT publishes included, right after their append, so what a subscriber
+ *   sees is always in the log and a session's cursor can say exactly where it stopped.
+ */
+import type { Logger } from '../../logger.js';
+import type { TopicRecord } from '../../meta/records.js';
+import type { MqttMessage } from '../mqtt/message.js';
+import type { AppendEvent, TopicManager } from '../topics.js';
+import { BridgeAppender, MQTT_ORIGIN, type AppendedMessages } from './appender.js';
+import { BindingIndex } from './bindings.js';
+import { PartitionDispatcher, type DispatchContext, type LogSink } from './dispatcher.js';
+import { readMessages, type LogRead } from './log-reader.js';
+
+export type { LogSink } from './dispatcher.js';
+export type { LogMessage, LogRead } from './log-reader.js';
+
+export class TopicBridge {
+  readonly index = new BindingIndex();
+  private readonly dispatchers = new Map<string, PartitionDispatcher[]>();
+  private readonly appender: BridgeAppender;
+  private readonly ctx: DispatchContext;
+  private attached: LogSink | undefined;
+  private started = false;
+
+  constructor(
+    private readonly topics: TopicManager,
+    private readonly log: Logger,
+  ) {
+    this.appender = new BridgeAppender(topics, log, (topic, partition, batch) => this.deliverNow(topic, partition, batch));
+    this.ctx = {
+      topics,
+      log,
+      sink: () => this.attached,
+      bindingsOf: (topic) => this.index.filtersOf(topic),
+      primaryOf: (mqttTopic) => this.index.primaryOf(mqttTopic),
+    };
+  }
+
+  /** Loads the bindings of every topic and follows topic changes and appends from now on. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const record of this.topics.list()) this.track(record);
+    this.topics.on('created', this.track);
+    this.topics.on('updated', this.track);
+    this.topics.on('deleted', this.untrack);
+    this.topics.on('appended', this.onAppended);
+  }
+
+  /** Waits for queued MQTT appends, then stops following the topics. */
+  async close(): Promise<void> {
+    await this.appender.drained();
+    this.topics.off('created', this.track);
+    this.topics.off('updated', this.track);
+    this.topics.off('deleted', this.untrack);
+    this.topics.off('appended', this.onAppended);
+    this.started = false;
+  }
+
+  /** The MQTT front-end attaches its router; records of bound topics go to it. Returns the detach function. */
+  attach(sink: LogSink): () => void {
+    this.attached = sink;
+    return () => {
+      if (this.attached === sink) this.attached = undefined;
+    };
+  }
+
+  /** Resolves once every MQTT publish handed over so far is appended (and delivered). */
+  drained(): Promise<void> {
+    return this.appender.drained();
+  }
+
+  /**
+   * Takes over an MQTT PUBLISH to a bound topic (received at `receivedAt`, epoch ms): it is appended, then
+   * delivered to MQTT subscribers through the sink. Returns undefined when the topic is not bound (the router delivers it itself), else a promise that
+   * settles once the message is durable by the topic's engine policy and delivered.
+   */
+  claim(msg: MqttMessage, receivedAt?: number): Promise<void> | undefined {
+    if (this.attached === undefined) return undefined;
+    const targets = this.index.targets(msg.topic);
+    if (targets.length === 0) return undefined;
+    const now = receivedAt ?? Date.now();
+    if (targets.length === 1) return this.appender.add(targets[0], msg, now);
+    const all = Promise.all(targets.map((t) => this.appender.add(t, msg, now))).then(() => undefined);
+    all.catch(() => undefined);
+    return all;
+  }
+
+  /** True while more MQTT publishes wait to be appended than the bridge buffers: publishers should wait. */
+  get overloaded(): boolean {
+    return this.appender.overloaded;
+  }
+
+  /** Resolves once the bridge buffers little enough again for publishers to go on. */
+  relieved(): Promise<void> {
+    return this.appender.relieved();
+  }
+
+  /** The first offset of each partition of `topic` not yet handed to MQTT; undefined when it is not bound. */
+  positions(topic: string): number[] | undefined {
+    return this.dispatchers.get(topic)?.map((d) => d.next);
+  }
+
+  position(topic: string, partition: number): number | undefined {
+    return this.dispatchers.get(topic)?.[partition]?.next;
+  }
+
+  /** Bound topics whose records an MQTT subscription to one of `filters` could receive. */
+  overlapping(filters: readonly string[]): string[] {
+    return this.index.overlapping(filters);
+  }
+
+  /** Records of a bound topic's partition in [from, until) as MQTT messages (resuming sessions). */
+  read(topic: string, partition: number, from: number, until: number, maxBytes: number): Promise<LogRead> {
+    return readMessages(this.topics, topic, partition, from, until, maxBytes, {
+      bindings: this.index.filtersOf(topic),
+      primaryOf: (t) => this.index.primaryOf(t),
+    });
+  }
+
+  private readonly track = (record: TopicRecord): void => {
+    if (!this.index.set(record)) {
+      this.dispatchers.delete(record.name);
+      return;
+    }
+    const list = this.dispatchers.get(record.name) ?? [];
+    for (let p = list.length; p < record.partitions; p++) {
+      list.push(new PartitionDispatcher(record.name, p, this.topics.partition(record.name, p).highWatermark(), this.ctx));
+    }
+    this.dispatchers.set(record.name, list);
+  };
+
+  private readonly untrack = (name: string): void => {
+    this.index.remove(name);
+    this.dispatchers.delete(name);
+  };
+
+  private readonly onAppended = (ev: AppendEvent): void => {
+    const mine = ev.origin === MQTT_ORIGIN;
+    const published = mine ? this.appender.inFlight.get(ev.batches) : undefined;
+    if (published !== undefined) this.appender.inFlight.delete(ev.batches);
+    const d = this.dispatchers.get(ev.topic)?.[ev.partition];
+    if (d === undefined) {
+      if (published !== undefined) this.deliverNow(ev.topic, ev.partition, published);
+      return;
+    }
+    d.push(ev.batches, ev.result.baseOffset, published, mine && published === undefined);
+  };
+
+  /** Messages appended to a topic that is no longer bound (or without an event): delivered as they are. */
+  private deliverNow(topic: string, partition: number, batch: AppendedMessages): void {
+    const sink = this.attached;
+    const waits: Promise<void>[] = [];
+    if (sink !== undefined) {
+      batch.messages.forEach((msg, i) => {
+        if (!batch.deliver[i]) return;
+        const r = sink.deliver(msg, topic, partition);
+        if (r) waits.push(r);
+      });
+    }
+    Promise.all(waits).then(() => batch.done.resolve(), (err: unknown) => batch.done.reject(err));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Broker-to-broker connections (runtime/cluster/transport.ts) against a small framed echo server: one request per
+ * connection at a time (a slow request does not hold up others), idle connections are reused, failures are typed.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerError, PeerPool } from '../../runtime/cluster/transport.js';
+
+const servers: net.Server[] = [];
+const pools: PeerPool[] = [];
+
+afterEach(async () => {
+  for (const p of pools.splice(0)) p.close();
+  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
+});
+
+/** Answers each frame with its body reversed, after `delay(body)` ms; counts connections. */
+async function echo(delay: (body: string) => number = () => 0): Promise<{ port: number; connections: () => number }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const body = buf.subarray(4, 4 + buf.readInt32BE(0)).toString();
+        buf = buf.subarray(4 + body.length);
+        const answer = Buffer.from([...body].reverse().join(''));
+        const size = Buffer.alloc(4);
+        size.writeInt32BE(answer.length);
+        setTimeout(() => socket.write(Buffer.concat([size, answer])), delay(body));
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server.on('connection', (s) => s.setNoDelay(true));
+  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+}
+
+function pool(ports: Record<string, number>): PeerPool {
+  const p = new PeerPool((id) => (ports[id] === undefined ? undefined : { host: '127.0.0.1', port: ports[id] }));
+  pools.push(p);
+  return p;
+}
+
+const ask = async (p: PeerPool, id: string, body: string, timeoutMs = 2000): Promise<string> =>
+  (await p.request(id, [Buffer.from(body)], { expectResponse: true, timeoutMs }))!.toString();
+
+describe('PeerPool', () => {
+  it('exchanges frames, reuses an idle connection, and runs concurrent requests on separate ones', async () => {
+    const server = await echo((body) => (body === 'slow' ? 300 : 0));
+    const p = pool({ b1: server.port });
+    expect(await ask(p, 'b1', 'abc')).toBe('cba');
+    expect(await ask(p, 'b1', 'def')).toBe('fed');
+    expect(server.connections()).toBe(1);
+    const started = Date.now();
+    const [slow, fast] = await Promise.all([ask(p, 'b1', 'slow'), ask(p, 'b1', 'quick').then((v) => [v, Date.now() - started] as const)]);
+    expect(slow).toBe('wols');
+    expect(fast[0]).toBe('kciuq');
+    expect(fast[1]).toBeLessThan(250);
+    expect(server.connections()).toBe(2);
+  });
+
+  it('sends without waiting when no answer is expected', async () => {
+    const server = await echo();
+    const p = pool({ b1: server.port });
+    expect(await p.request('b1', [Buffer.from('x')], { expectResponse: false, timeoutMs: 100 })).toBeNull();
+  });
+
+  it('fails with unreachable for an unknown or refusing peer, and timeout when no answer comes', async () => {
+    const server = await echo(() => 1000);
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const refusing = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const p = pool({ b1: server.port, b2: refusing });
+    await expect(ask(p, 'nobody', 'x')).rejects.toMatchObject({ kind: 'unreachable' });
+    await expect(ask(p, 'b2', 'x')).rejects.toMatchObject({ kind: 'unreachable' });
+    const err = await ask(p, 'b1', 'late', 100).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PeerError);
+    expect((err as PeerError).kind).toBe('timeout');
+  });
+});

@@ -1,14 +1,17 @@
 /**
- * The brokers: an ECS cluster and a Fargate service of ARM64 tasks, the image built from local/Dockerfile, storage
- * on S3 and metadata on DynamoDB. The task role reaches only the stack's bucket and tables. Application Auto
- * Scaling tracks CPU and the connections-per-broker metric; the scheduler function adds scale-to-minimum when idle
- * and wake-up from zero (runtime/scheduler).
+ * The brokers: an ECS cluster and a Fargate service of ARM64 tasks running `robustmq broker` (one broker of a
+ * cluster each: its own id and S3 write lease, the partitions the scheduler gives it), the image built from
+ * local/Dockerfile, storage on S3 and metadata on DynamoDB. The task role reaches only the stack's bucket and
+ * tables. Brokers reach each other on the internal ports (forwarded requests) and nothing else reaches them.
+ * Application Auto Scaling tracks CPU and the connections-per-broker metric; the scheduler function adds
+ * scale-to-minimum when idle and wake-up from zero (runtime/scheduler).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,7 +21,7 @@ import { brokerConfig, toEnvironment } from './broker-env.js';
 import type { DataStore } from './data-store.js';
 import type { BrokerLoadBalancer } from './load-balancer.js';
 import type { Network } from './network.js';
-import { BROKER_PORTS, HEALTHCHECK_SCRIPT } from './ports.js';
+import { BROKER_PORTS, HEALTHCHECK_SCRIPT, INTERNAL_PORTS } from './ports.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,6 +63,8 @@ export class BrokerService extends Construct {
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly logGroup: logs.LogGroup;
+  /** The image of every RobustMQ task of the stack (brokers and the meta service). */
+  readonly image: ecs.ContainerImage;
   static readonly CONTAINER = 'broker';
 
   constructor(scope: Construct, id: string, props: BrokerServiceProps) {
@@ -70,6 +75,11 @@ export class BrokerService extends Construct {
       containerInsightsV2: props.containerInsights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.image =
+      props.image ??
+      ecs.ContainerImage.fromDockerImageAsset(
+        new DockerImageAsset(this, 'Image', { directory: REPO_ROOT, file: 'local/Dockerfile', platform: Platform.LINUX_ARM64 }),
+      );
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
@@ -89,10 +99,13 @@ export class BrokerService extends Construct {
       shutdownTimeoutMs: stopTimeout.toMilliseconds() - 5_000,
     });
     this.taskDefinition.addContainer(BrokerService.CONTAINER, {
-      image: props.image ?? ecs.ContainerImage.fromAsset(REPO_ROOT, { file: 'local/Dockerfile', platform: Platform.LINUX_ARM64 }),
-      command: ['start'],
+      image: this.image,
+      command: ['broker'],
       environment: toEnvironment(config),
-      portMappings: Object.values(BROKER_PORTS).map((containerPort) => ({ containerPort, protocol: ecs.Protocol.TCP })),
+      portMappings: [...Object.values(BROKER_PORTS), ...Object.values(INTERNAL_PORTS)].map((containerPort) => ({
+        containerPort,
+        protocol: ecs.Protocol.TCP,
+      })),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'broker', logGroup: this.logGroup }),
       healthCheck: {
         command: ['CMD', 'node', '-e', HEALTHCHECK_SCRIPT],
@@ -117,6 +130,11 @@ export class BrokerService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     loadBalancer.attach(this.service, BrokerService.CONTAINER);
+    // Broker to broker (forwarded requests, MQTT messages), within the brokers' own security group. Ingress only:
+    // the group's egress is already open (allowAllOutbound).
+    for (const group of this.service.connections.securityGroups) {
+      for (const port of Object.values(INTERNAL_PORTS)) group.addIngressRule(group, ec2.Port.tcp(port), `brokers to brokers on ${port}`);
+    }
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minBrokers, maxCapacity: props.maxBrokers });
     scaling.scaleOnCpuUtilization('Cpu', {

@@ -20,6 +20,7 @@ export const CONTEXT_KEYS = [
   'tablePrefix',
   'removalPolicy',
   'containerInsights',
+  'schedulerService',
 ] as const;
 
 type Get = (key: (typeof CONTEXT_KEYS)[number]) => unknown;
@@ -37,6 +38,13 @@ function str(get: Get, key: (typeof CONTEXT_KEYS)[number]): string | undefined {
   return raw === undefined || raw === '' ? undefined : String(raw);
 }
 
+function flag(raw: unknown, key: string): boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`context ${key} must be true or false (got ${JSON.stringify(raw)})`);
+}
+
 export function propsFromContext(app: App): { stackName: string; props: RobustMQStackProps } {
   const get: Get = (key) => app.node.tryGetContext(key);
   const flushMs = num(get, 'flushIntervalMs');
@@ -50,6 +58,7 @@ export function propsFromContext(app: App): { stackName: string; props: RobustMQ
     throw new Error(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...; got ${logDays})`);
   }
   const insights = get('containerInsights');
+  const schedulerService = get('schedulerService');
   return {
     stackName: str(get, 'stackName') ?? 'RobustMQ',
     props: {
@@ -67,6 +76,7 @@ export function propsFromContext(app: App): { stackName: string; props: RobustMQ
       tablePrefix: str(get, 'tablePrefix'),
       removalPolicy: removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       containerInsights: insights === undefined ? undefined : insights === true || insights === 'true',
+      schedulerService: flag(schedulerService, 'schedulerService'),
     },
   };
 }

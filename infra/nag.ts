@@ -11,7 +11,7 @@ const ack = (scope: IConstruct, rule: string, reason: string): void =>
   Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
 
 export function acknowledgeFindings(stack: RobustMQStack, options: { readonly containerInsights: boolean }): void {
-  const { network, data, loadBalancer, brokers, scheduler } = stack;
+  const { network, data, loadBalancer, brokers, scheduler, metaService } = stack;
   const vpc = network.vpc.node.tryFindChild('Resource') ? network.vpc : undefined;
   if (vpc) {
     ack(vpc, 'VPC7', 'Flow logs are billed per GB and the VPC holds only the brokers, whose one inbound path is the load balancer security group; add flow logs when network auditing is required.');
@@ -31,6 +31,12 @@ export function acknowledgeFindings(stack: RobustMQStack, options: { readonly co
   );
   if (brokers.taskDefinition.executionRole) {
     ack(brokers.taskDefinition.executionRole, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken has no resource-level permissions (AWS-generated execution role policy).');
+  }
+  if (metaService) {
+    ack(metaService.taskDefinition, 'ECS2', 'The environment carries configuration only (table prefix, region, timings), no secrets.');
+    if (metaService.taskDefinition.executionRole) {
+      ack(metaService.taskDefinition.executionRole, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken has no resource-level permissions (AWS-generated execution role policy).');
+    }
   }
   ack(
     scheduler.function.role ?? scheduler.function,

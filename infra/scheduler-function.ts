@@ -1,7 +1,9 @@
 /**
  * The scheduler: a Lambda function (Node 24, ARM64) run every minute by EventBridge. It reads the broker leases
- * from the MetaStore table and the load balancer's traffic from CloudWatch, and sets the broker service's desired
- * count through the ECS API (handler: runtime/scheduler/lambda.ts, bundled with esbuild at synth).
+ * from the MetaStore table and the load balancer's traffic from CloudWatch, sets the broker service's desired
+ * count through the ECS API, and runs the partition leadership pass: the partitions of brokers whose lease expired
+ * go to live brokers, with their epochs bumped (handler: runtime/scheduler/lambda.ts, bundled with esbuild at
+ * synth). With the meta service deployed that pass has normally been done within seconds already.
  */
 import path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
@@ -18,8 +20,28 @@ import { REPO_ROOT, type BrokerService } from './broker-service.js';
 import type { DataStore } from './data-store.js';
 import type { BrokerLoadBalancer } from './load-balancer.js';
 
-/** Reads only: the scheduler writes nothing yet (re-assigning partition leadership will add PutItem, UpdateItem and ConditionCheckItem). */
-export const SCHEDULER_DYNAMODB_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+/** What a scheduler (this function, or the meta service) does with the table: read leases, topics and leadership; write leadership and fences. */
+export const SCHEDULER_DYNAMODB_ACTIONS = [
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  // Leadership entries and S3 write-lease fences are compare-and-set writes (UpdateItem, or PutItem when the
+  // entry is new or expired); entries of deleted topics are removed with a conditional DeleteItem. A transaction
+  // (TransactWriteItems) is authorized per item by these same actions plus ConditionCheckItem for its checks.
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/**
+ * Packages replaced in the function's bundle, by paths relative to the repository root (esbuild's working
+ * directory): `@node-rs/crc32` is a native addon, which neither goes into a bundle nor exists in the Lambda runtime
+ * (runtime/scheduler/crc32.ts says what replaces it).
+ */
+export const SCHEDULER_ALIASES = { '@node-rs/crc32': './runtime/scheduler/crc32.ts' } as const;
 
 /**
  * esbuild options of the function's bundle (test/unit/scheduler-lambda.test.ts builds and runs the same bundle).
@@ -34,6 +56,7 @@ export const SCHEDULER_BUNDLING = {
   sourceMap: true,
   externalModules: ['@aws-sdk/*'],
   banner: "import{createRequire as __rq}from'node:module';const require=__rq(import.meta.url);",
+  esbuildArgs: { '--alias': Object.entries(SCHEDULER_ALIASES).map(([from, to]) => `${from}=${to}`) },
 } satisfies nodejs.BundlingOptions;
 
 export interface SchedulerFunctionProps {
@@ -57,7 +80,7 @@ export class SchedulerFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'RobustMQ scheduler: read broker leases and traffic, set the broker count',
+      description: 'RobustMQ scheduler: read broker leases and traffic, set the broker count, reassign partition leaders',
     });
     this.logGroup.grantWrite(role);
     this.grant(role, props);
@@ -74,7 +97,7 @@ export class SchedulerFunction extends Construct {
       timeout: Duration.seconds(50),
       role,
       logGroup: this.logGroup,
-      description: 'RobustMQ scheduler: scales the broker service (runtime/scheduler)',
+      description: 'RobustMQ scheduler: scales the broker service and reassigns partition leaders (runtime/scheduler)',
       environment: {
         [SCHEDULER_ENV.cluster]: props.brokers.cluster.clusterName,
         [SCHEDULER_ENV.service]: service.serviceName,

@@ -1,7 +1,8 @@
 /**
- * RobustMQ on AWS, pay-per-use: brokers on Fargate behind a network load balancer, records in S3, metadata in
- * DynamoDB on demand, and a scheduler function that scales the brokers (down to `minBrokers`, which may be 0,
- * when idle). See docs/deploy.md.
+ * RobustMQ on AWS, pay-per-use: brokers (`robustmq broker`) on Fargate behind a network load balancer, records in
+ * S3, metadata in DynamoDB on demand, a scheduler function that scales the brokers (down to `minBrokers`, which
+ * may be 0, when idle) and reassigns partition leaders once a minute, and by default a one-task meta service
+ * (`robustmq meta`) that reassigns them within seconds of a broker's death. See docs/deploy.md.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,6 +12,7 @@ import type { Construct } from 'constructs';
 import { BrokerService } from './broker-service.js';
 import { DataStore } from './data-store.js';
 import { BrokerLoadBalancer } from './load-balancer.js';
+import { MetaService } from './meta-service.js';
 import { acknowledgeFindings } from './nag.js';
 import { Network } from './network.js';
 import { BROKER_PORTS, TLS_PORTS } from './ports.js';
@@ -64,6 +66,15 @@ export interface RobustMQStackProps extends StackProps {
   readonly containerInsights?: boolean;
   /** Broker image. @default built from local/Dockerfile for linux/arm64 */
   readonly image?: ecs.ContainerImage;
+  /**
+   * Run the meta service: one Fargate task (0.25 vCPU, 0.5 GB) of `robustmq meta`, which gives the partitions of
+   * a broker whose lease expired to live brokers within about a second. Without it the scheduler function does so
+   * at its next run, up to a minute later, and those partitions refuse clients meanwhile. It runs while the
+   * brokers are scaled to zero too: about $17 a month at us-east-1 list prices (the task, its public IPv4 address
+   * and its DynamoDB requests; docs/deploy.md).
+   * @default true
+   */
+  readonly schedulerService?: boolean;
 }
 
 export class RobustMQStack extends Stack {
@@ -72,6 +83,8 @@ export class RobustMQStack extends Stack {
   readonly loadBalancer: BrokerLoadBalancer;
   readonly brokers: BrokerService;
   readonly scheduler: SchedulerFunction;
+  /** The meta service; undefined when `schedulerService` is false. */
+  readonly metaService?: MetaService;
 
   constructor(scope: Construct, id: string, props: RobustMQStackProps = {}) {
     super(scope, id, props);
@@ -108,6 +121,15 @@ export class RobustMQStack extends Stack {
       containerInsights: props.containerInsights ?? false,
       image: props.image,
     });
+    if (props.schedulerService ?? true) {
+      this.metaService = new MetaService(this, 'Meta', {
+        cluster: this.brokers.cluster,
+        network: this.network,
+        data: this.data,
+        image: this.brokers.image,
+        logGroup: this.brokers.logGroup,
+      });
+    }
     this.scheduler = new SchedulerFunction(this, 'Scheduler', {
       brokers: this.brokers,
       loadBalancer: this.loadBalancer,
@@ -136,6 +158,9 @@ export class RobustMQStack extends Stack {
     new CfnOutput(this, 'MetaTableName', { value: this.data.metaTable.tableName });
     new CfnOutput(this, 'ClusterName', { value: this.brokers.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.brokers.service.serviceName });
+    if (this.metaService) {
+      new CfnOutput(this, 'MetaServiceName', { value: this.metaService.service.serviceName, description: 'The robustmq meta service' });
+    }
     new CfnOutput(this, 'BrokerLogGroup', { value: this.brokers.logGroup.logGroupName });
     new CfnOutput(this, 'SchedulerFunctionName', { value: this.scheduler.function.functionName });
   }

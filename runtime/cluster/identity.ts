@@ -16,7 +16,8 @@ const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 /** The first non-internal IPv4 address of this machine (a container's or task's own), else loopback. */
 export function firstIPv4(): string {
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    // Link-local addresses (169.254/16, e.g. instance metadata interfaces) are not reachable from other hosts.
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
   }
   return '127.0.0.1';
 }

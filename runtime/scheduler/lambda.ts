@@ -1,5 +1,6 @@
 /**
- * The scheduler's AWS Lambda handler, run every minute by an EventBridge rule (infra/scheduler-function.ts).
+ * The scheduler's AWS Lambda handler, run every minute by an EventBridge rule (infra/scheduler-function.ts): scales
+ * the broker service and runs the partition leadership pass (reassign.ts).
  * It opens the DynamoDB MetaStore from the same ROBUSTMQ_DYNAMODB_* variables a broker reads (the table must
  * exist: the stack creates it) and keeps it open across warm invocations; AWS clients take the region and
  * credentials from the Lambda environment.
@@ -10,6 +11,7 @@ import { createLogger } from '../logger.js';
 import { DynamoMetaStore } from '../meta/dynamodb/store.js';
 import { CloudWatchTraffic } from './cloudwatch.js';
 import { EcsServiceScaler } from './ecs.js';
+import { schedulerReassign } from './reassign.js';
 import { readSchedulerSettings, type SchedulerSettings } from './settings.js';
 import { runSchedulerTick, type SchedulerDeps, type TickResult } from './tick.js';
 
@@ -34,6 +36,7 @@ async function prepare(env: NodeJS.ProcessEnv): Promise<Prepared> {
       log,
       service: new EcsServiceScaler(clients.ecs, settings.cluster, settings.service),
       traffic: new CloudWatchTraffic(clients.cloudwatch, settings.loadBalancer, settings.service),
+      reassign: schedulerReassign(log),
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * One scheduler run (every minute, from EventBridge in AWS): read the broker leases, re-assign the leadership of
- * dead brokers' partitions, read the traffic, decide the broker count and apply it through the ECS API, then
- * publish the connections-per-broker metric. Scaling never waits for the re-assignment to be possible.
+ * dead brokers' partitions (reassign.ts), read the traffic, decide the broker count and apply it through the ECS
+ * API, then publish the connections-per-broker metric. A failed re-assignment is logged and reported, and scaling
+ * goes on: waking a service scaled to zero must not depend on the leadership entries being writable.
  */
+import { isRobustMQError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MetaStore } from '../meta/store.js';
 import type { TrafficSource } from './cloudwatch.js';
@@ -15,15 +17,16 @@ export interface SchedulerDeps {
   readonly meta: MetaStore;
   readonly service: ServiceScaler;
   readonly traffic: TrafficSource;
-  /** Partition leadership re-assignment; absent until the cluster roles provide it. */
-  readonly reassign?: ReassignLeadership;
+  /** Partition leadership re-assignment (reassign.ts: schedulerReassign). */
+  readonly reassign: ReassignLeadership;
   readonly log: Logger;
 }
 
 export interface TickResult {
   readonly liveBrokers: string[];
   readonly malformedLeases: string[];
-  readonly reassignment: ReassignmentResult | 'unavailable';
+  /** What the leadership pass did, or the error code that stopped it (the next run tries again). */
+  readonly reassignment: ReassignmentResult | { readonly failed: string };
   readonly service: ServiceCounts;
   /** undefined when CloudWatch could not be read (the tick then never scales in). */
   readonly traffic: TrafficSignal | undefined;
@@ -38,7 +41,13 @@ export async function runSchedulerTick(deps: SchedulerDeps, policy: ScalingPolic
   const { log } = deps;
   const leases = await readBrokerLeases(deps.meta, now);
   if (leases.malformed.length > 0) log.warn({ keys: leases.malformed }, 'broker leases that do not parse were ignored');
-  const reassignment = deps.reassign ? await deps.reassign(deps.meta, leases.live, now) : 'unavailable';
+  let reassignment: TickResult['reassignment'];
+  try {
+    reassignment = await deps.reassign(deps.meta, leases.live, now);
+  } catch (err) {
+    log.warn({ err }, 'partition leadership pass failed: scaling goes on, the next run tries again');
+    reassignment = { failed: isRobustMQError(err) ? err.code : ((err as { name?: string }).name ?? 'Error') };
+  }
 
   const service = await deps.service.describe();
   let traffic: TrafficSignal | undefined;

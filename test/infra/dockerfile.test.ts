@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { IgnoreStrategy } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../infra/broker-service.js';
-import { BROKER_PORTS, HEALTHCHECK_SCRIPT } from '../../infra/ports.js';
+import { BROKER_PORTS, HEALTHCHECK_SCRIPT, INTERNAL_PORTS } from '../../infra/ports.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 
 const run = promisify(execFile);
@@ -61,7 +61,7 @@ describe('Dockerfile', () => {
     expect(users.at(-1)).toBe('node');
     expect(argsOf(final(), 'ENTRYPOINT')).toEqual(['["robustmq"]']);
     expect(argsOf(final(), 'CMD')).toEqual(['["start"]']);
-    expect(argsOf(final(), 'EXPOSE')[0]!.split(/\s+/).map(Number).sort()).toEqual(Object.values(BROKER_PORTS).sort());
+    expect(argsOf(final(), 'EXPOSE')[0]!.split(/\s+/).map(Number).sort()).toEqual([...Object.values(BROKER_PORTS), ...Object.values(INTERNAL_PORTS)].sort());
   });
 
   it('checks health on /healthz with the same script as the ECS task', () => {

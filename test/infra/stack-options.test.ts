@@ -1,6 +1,6 @@
 /**
  * The stack with every prop changed: an existing VPC, scale to zero, a bigger task, TLS, shorter retention,
- * disposable data and Container Insights. One synthesis; props validation needs none.
+ * disposable data, Container Insights and no meta service. One synthesis; props validation needs none.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envName } from '../../runtime/config/schema.js';
 import { SCHEDULER_ENV } from '../../runtime/scheduler/names.js';
+import { CONTEXT_KEYS, propsFromContext } from '../../infra/context.js';
+import { SCHEDULER_DYNAMODB_ACTIONS } from '../../infra/scheduler-function.js';
 import { RobustMQStack } from '../../infra/stack.js';
 import { describeFindings, logicalId, only, resources, synthesize, type Synthesized } from './synth.js';
 
@@ -39,6 +41,7 @@ beforeAll(() => {
       tablePrefix: 'mq-test',
       removalPolicy: RemovalPolicy.DESTROY,
       containerInsights: true,
+      schedulerService: false,
     };
   });
 });
@@ -121,6 +124,37 @@ describe('disposable data and insights', () => {
 
   it('still passes the cdk-nag AwsSolutions checks', () => {
     expect(describeFindings(s.nag)).toEqual([]);
+  });
+});
+
+describe('without the meta service', () => {
+  it('runs only the broker service and task, and leaves leadership to the scheduler function', () => {
+    expect(s.stack.metaService).toBeUndefined();
+    s.template.resourceCountIs('AWS::ECS::Service', 1);
+    s.template.resourceCountIs('AWS::ECS::TaskDefinition', 1);
+    const task = only(resources(s.template, 'AWS::ECS::TaskDefinition'), 'task definition')[1].Properties;
+    expect(task.ContainerDefinitions.map((c: { Command: string[] }) => c.Command)).toEqual([['broker']]);
+    expect(Object.keys(s.template.toJSON().Outputs)).not.toContain('MetaServiceName');
+    // The function's role still carries the leadership writes: it is then the only scheduler.
+    const roleId = logicalId(s.stack, s.stack.scheduler.function.role as never);
+    const actions = resources(s.template, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    expect(actions).toEqual(expect.arrayContaining(SCHEDULER_DYNAMODB_ACTIONS));
+    expect(actions).toContain('dynamodb:UpdateItem');
+  });
+});
+
+describe('context', () => {
+  const appWith = (context: Record<string, unknown>) => new App({ context });
+
+  it('reads schedulerService as a boolean, and refuses anything else', () => {
+    expect(CONTEXT_KEYS).toContain('schedulerService');
+    expect(propsFromContext(appWith({})).props.schedulerService).toBeUndefined();
+    expect(propsFromContext(appWith({ schedulerService: 'false' })).props.schedulerService).toBe(false);
+    expect(propsFromContext(appWith({ schedulerService: true })).props.schedulerService).toBe(true);
+    expect(() => propsFromContext(appWith({ schedulerService: 'no' }))).toThrow(/schedulerService must be true or false/);
   });
 });
 

@@ -4,12 +4,28 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstIPv4 } from '../../runtime/cluster/identity.js';
+import { planCluster } from '../../runtime/cluster/compose.js';
 import { CONFIG_KEYS, loadConfig } from '../../runtime/config/load.js';
 import { envName } from '../../runtime/config/schema.js';
+import { createLogger } from '../../runtime/logger.js';
 import { metaTableName } from '../../runtime/meta/dynamodb/store.js';
 import { CONNECTIONS_METRIC, SCHEDULER_ENV } from '../../runtime/scheduler/names.js';
 import { readSchedulerSettings } from '../../runtime/scheduler/settings.js';
-import { describeFindings, logicalId, only, resources, synthesize, type Synthesized } from './synth.js';
+import { INTERNAL_PORTS } from '../../infra/ports.js';
+import {
+  describeFindings,
+  LEADERSHIP_WRITES,
+  list,
+  logicalId,
+  only,
+  resources,
+  statementsOf as allStatementsOf,
+  concrete,
+  envOf,
+  synthesize,
+  type Synthesized,
+} from './synth.js';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -17,22 +33,10 @@ beforeAll(() => {
 });
 afterAll(() => s?.cleanup());
 
-const container = () => only(resources(s.template, 'AWS::ECS::TaskDefinition'), 'task definition')[1].Properties.ContainerDefinitions[0];
-const envOf = (vars: Array<{ Name: string; Value: unknown }>) => Object.fromEntries(vars.map((v) => [v.Name, v.Value]));
-
-/** CloudFormation values replaced by what they resolve to in a deployment. */
-function concrete(env: Record<string, unknown>): Record<string, string> {
-  const sample = (v: unknown): string => {
-    if (typeof v === 'string') return v;
-    const json = JSON.stringify(v);
-    if (json.includes('AWS::Region')) return 'eu-west-1';
-    if (json.includes('DNSName')) return 'robustmq-nlb-0123.elb.eu-west-1.amazonaws.com';
-    if (json.includes('LoadBalancerFullName')) return 'net/robustmq/0123456789abcdef';
-    return `resolved-${Math.abs(json.length)}`;
-  };
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, sample(v)]));
-}
-
+/** A resource of the template by its construct, e.g. `s.stack.brokers.service`. */
+const props = (construct: { node: { defaultChild?: unknown } }) => s.template.toJSON().Resources[logicalId(s.stack, construct)].Properties;
+const container = () => only(props(s.stack.brokers.taskDefinition).ContainerDefinitions as any[], 'broker container');
+const silent = createLogger('silent', { pretty: false });
 describe('network', () => {
   it('has public subnets only, no NAT gateway, and S3 and DynamoDB gateway endpoints', () => {
     s.template.resourceCountIs('AWS::EC2::NatGateway', 0);
@@ -50,8 +54,8 @@ describe('network', () => {
 });
 
 describe('broker task and service', () => {
-  it('runs ARM64 Fargate tasks of 0.25 vCPU and 0.5 GB with `robustmq start`', () => {
-    s.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+  it('runs ARM64 Fargate tasks of 0.25 vCPU and 0.5 GB with `robustmq broker`', () => {
+    expect(props(s.stack.brokers.taskDefinition)).toMatchObject({
       RequiresCompatibilities: ['FARGATE'],
       Cpu: '256',
       Memory: '512',
@@ -59,8 +63,9 @@ describe('broker task and service', () => {
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
     });
     const c = container();
-    expect(c.Command).toEqual(['start']);
-    expect(c.PortMappings.map((p: { ContainerPort: number }) => p.ContainerPort).sort()).toEqual([1883, 8080, 8083, 9092]);
+    // Not `start`: standalone nodes sharing the bucket would all be broker "standalone" and fence each other.
+    expect(c.Command).toEqual(['broker']);
+    expect(c.PortMappings.map((p: { ContainerPort: number }) => p.ContainerPort).sort()).toEqual([1883, 8080, 8083, 9092, 9094, 9095]);
     expect(c.HealthCheck.Command.join(' ')).toContain('/healthz');
     expect(c.StopTimeout).toBe(30);
     expect(c.LogConfiguration.LogDriver).toBe('awslogs');
@@ -77,6 +82,12 @@ describe('broker task and service', () => {
     expect(env[envName('advertisedPort')]).toBeUndefined();
     expect(env[envName('s3FlushMs')]).toBe('250');
     expect(env[envName('retentionMs')]).toBe(String(7 * 86_400_000));
+    expect(env[envName('internalPort')]).toBe('9094');
+    expect(env[envName('mqttInternalPort')]).toBe('9095');
+    // The task's address is known only when it runs: the broker takes its interface's IPv4 (docs/deploy.md).
+    expect(env[envName('internalHost')]).toBeUndefined();
+    expect(env[envName('brokerId')]).toBeUndefined();
+    expect(env[envName('auth')]).toBeUndefined();
   });
 
   it('sets only real config keys, with values the broker accepts', () => {
@@ -87,11 +98,15 @@ describe('broker task and service', () => {
     expect(config.storage).toBe('s3');
     expect(config.meta).toBe('dynamodb');
     expect(config.advertisedHost).toBe('robustmq-nlb-0123.elb.eu-west-1.amazonaws.com');
+    expect(config.auth).toBe('off');
+    // What `robustmq broker` makes of it: a fresh id per task, Kafka clients sent back to the load balancer.
+    const plan = planCluster(config, silent, () => undefined);
+    expect(plan.identity).toMatchObject({ advertise: 'single', internalHost: firstIPv4() });
+    expect(plan.identity.brokerId).not.toBe(planCluster(config, silent, () => undefined).identity.brokerId);
   });
 
   it('keeps minBrokers running behind the load balancer, rolling back failed deployments', () => {
-    const [, service] = only(resources(s.template, 'AWS::ECS::Service'), 'service');
-    const p = service.Properties;
+    const p = props(s.stack.brokers.service);
     expect(p.LaunchType).toBe('FARGATE');
     expect(p.DesiredCount).toBe(1);
     expect(p.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('ENABLED');
@@ -104,15 +119,23 @@ describe('broker task and service', () => {
     expect(p.HealthCheckGracePeriodSeconds).toBe(60);
   });
 
-  it('lets only the load balancer reach the brokers, on the client ports and the health check port', () => {
-    const lbGroup = logicalId(s.stack, s.stack.loadBalancer.securityGroup);
+  it('lets only the load balancer reach the client and health check ports, and only brokers the internal ports', () => {
+    const lbGroup = { 'Fn::GetAtt': [logicalId(s.stack, s.stack.loadBalancer.securityGroup), 'GroupId'] };
+    const brokerGroupConstruct = s.stack.brokers.service.connections.securityGroups[0]!;
+    const brokerGroup = { 'Fn::GetAtt': [logicalId(s.stack, brokerGroupConstruct), 'GroupId'] };
     const ingress = resources(s.template, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties);
-    expect(ingress.map((r) => r.FromPort).sort()).toEqual([1883, 8080, 8083, 9092]);
+    // Broker to broker: Kafka forwarding and MQTT messages, the CLI's --internal-port and --mqtt-internal-port.
+    expect(INTERNAL_PORTS).toEqual({ internalPort: 9094, mqttInternalPort: 9095 });
+    expect(ingress.map((r) => r.FromPort).sort()).toEqual([1883, 8080, 8083, 9092, 9094, 9095]);
     for (const rule of ingress) {
-      expect(rule.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [lbGroup, 'GroupId'] });
+      expect(rule.GroupId).toEqual(brokerGroup);
+      expect(rule.IpProtocol).toBe('tcp');
       expect(rule.ToPort).toBe(rule.FromPort);
+      expect(rule.SourceSecurityGroupId).toEqual(rule.FromPort >= 9094 ? brokerGroup : lbGroup);
+      expect(rule.CidrIp).toBeUndefined();
     }
-    const lb = s.template.toJSON().Resources[lbGroup].Properties;
+    expect(props(brokerGroupConstruct).SecurityGroupIngress).toBeUndefined();
+    const lb = props(s.stack.loadBalancer.securityGroup);
     expect(lb.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort).sort()).toEqual([1883, 8083, 9092]);
   });
 });
@@ -195,15 +218,11 @@ describe('storage and metadata', () => {
 });
 
 describe('IAM', () => {
-  const statementsOf = (roleConstruct: { node: { defaultChild?: unknown } } & object, policyOwner: string) => {
-    const roleId = logicalId(s.stack, roleConstruct);
-    const policies = resources(s.template, 'AWS::IAM::Policy').filter(([, p]) =>
-      (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId),
-    );
-    expect(policies.length, `${policyOwner} has a policy`).toBeGreaterThan(0);
-    return policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+  const statementsOf = (role: { node: { defaultChild?: unknown } }, owner: string) => {
+    const statements = allStatementsOf(s, role);
+    expect(statements.length, `${owner} has a policy`).toBeGreaterThan(0);
+    return statements;
   };
-  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
   it('lets the task role reach its bucket and table only', () => {
     const statements = statementsOf(s.stack.brokers.taskDefinition.taskRole, 'task role');
@@ -225,15 +244,15 @@ describe('IAM', () => {
     expect(statements.flatMap((st) => list(st.Action))).not.toContain('dynamodb:CreateTable');
   });
 
-  it("lets the scheduler read the table, describe and update its service, and use CloudWatch metrics in RobustMQ's namespace", () => {
+  it("lets the scheduler read and write the table's items, describe and update its service, and use CloudWatch metrics in RobustMQ's namespace", () => {
     const statements = statementsOf(s.stack.scheduler.function.role as never, 'scheduler role');
     const ecs = statements.find((st) => list(st.Action).includes('ecs:UpdateService'))!;
     expect(ecs.Resource).toEqual({ Ref: logicalId(s.stack, s.stack.brokers.service) });
     const dynamo = statements.filter((st) => list(st.Action).some((a) => String(a).startsWith('dynamodb:')));
-    for (const st of dynamo) {
-      expect(st.Resource).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.data.metaTable), 'Arn'] });
-      expect(list(st.Action)).not.toContain('dynamodb:PutItem');
-    }
+    for (const st of dynamo) expect(st.Resource).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.data.metaTable), 'Arn'] });
+    const actions = dynamo.flatMap((st) => list(st.Action));
+    expect(actions).toEqual(expect.arrayContaining([...LEADERSHIP_WRITES, 'dynamodb:Query', 'dynamodb:GetItem']));
+    for (const never of ['dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTimeToLive']) expect(actions).not.toContain(never);
     const put = statements.find((st) => list(st.Action).includes('cloudwatch:PutMetricData'))!;
     expect(put.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': CONNECTIONS_METRIC.namespace } });
     for (const st of statements.filter((x) => x.Resource === '*')) {
@@ -317,7 +336,7 @@ describe('operations', () => {
       expect(value).toContain('DNSName');
       expect(value).toContain(port);
     }
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['BucketName', 'MetaTableName', 'ServiceName', 'SchedulerFunctionName']));
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['BucketName', 'MetaTableName', 'ServiceName', 'MetaServiceName', 'SchedulerFunctionName']));
   });
 
   it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {

@@ -51,3 +51,34 @@ export function only<T>(items: T[], what: string): T {
 
 export const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }): string =>
   stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+
+/** Every IAM statement of the policies attached to a role (given by its construct). */
+export function statementsOf(synth: Synthesized, role: { node: { defaultChild?: unknown } }): Array<Record<string, any>> {
+  const roleId = logicalId(synth.stack, role);
+  return resources(synth.template, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+}
+
+/** An IAM Action or Resource value as a list. */
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+/** What a scheduler writes in the table: conditional puts and updates, deletes of stale entries, transaction checks. */
+export const LEADERSHIP_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+
+/** A container's environment (CloudFormation's Name/Value list) as a record. */
+export const envOf = (vars: Array<{ Name: string; Value: unknown }>): Record<string, unknown> =>
+  Object.fromEntries(vars.map((v) => [v.Name, v.Value]));
+
+/** CloudFormation values replaced by what they resolve to in a deployment. */
+export function concrete(env: Record<string, unknown>): Record<string, string> {
+  const sample = (v: unknown): string => {
+    if (typeof v === 'string') return v;
+    const json = JSON.stringify(v);
+    if (json.includes('AWS::Region')) return 'eu-west-1';
+    if (json.includes('DNSName')) return 'robustmq-nlb-0123.elb.eu-west-1.amazonaws.com';
+    if (json.includes('LoadBalancerFullName')) return 'net/robustmq/0123456789abcdef';
+    return `resolved-${Math.abs(json.length)}`;
+  };
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, sample(v)]));
+}

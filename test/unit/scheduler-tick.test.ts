@@ -6,6 +6,7 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RobustMQError } from '../../runtime/errors.js';
 import { createLogger } from '../../runtime/logger.js';
 import { DynamoMetaStore } from '../../runtime/meta/dynamodb/store.js';
 import { CloudWatchTraffic } from '../../runtime/scheduler/cloudwatch.js';
@@ -40,10 +41,13 @@ beforeEach(async () => {
 });
 afterEach(async () => meta?.close());
 
+const nothingToMove = { moved: 0, leaderless: 0, handoffs: 0, fenced: [] };
+
 function deps(extra: Partial<SchedulerDeps> = {}): SchedulerDeps {
   return {
     meta,
     log: createLogger('silent', { pretty: false }),
+    reassign: async () => nothingToMove,
     service: new EcsServiceScaler(new ECSClient({ region: TEST_REGION }), 'robustmq-cluster', 'robustmq-brokers'),
     traffic: new CloudWatchTraffic(new CloudWatchClient({ region: TEST_REGION }), LB, 'robustmq-brokers'),
     ...extra,
@@ -184,26 +188,45 @@ describe('scheduler run', () => {
     expect(result.decision.reason).toBe('unchanged');
   });
 
-  it('hands the live brokers to the partition re-assignment when one is provided, and says so when not', async () => {
+  it('hands the live brokers to the partition leadership pass and reports what it did', async () => {
     const now = Date.now();
     service(1);
     traffic(now, {});
     await putLease('b1', {});
     await putLease('b2', {});
-    expect((await runSchedulerTick(deps(), policy, now)).reassignment).toBe('unavailable');
-    const seen: string[][] = [];
+    await putLease('gone', {}, 1_000);
+    const seen: Array<{ ids: string[]; at: number }> = [];
+    const outcome = { moved: 3, leaderless: 0, handoffs: 1, fenced: ['gone'] };
     const result = await runSchedulerTick(
       deps({
-        reassign: async (store, live) => {
+        reassign: async (store, live, at) => {
           expect(store).toBe(meta);
-          seen.push(live.map((b) => b.id));
-          return { moved: 3, leaderless: 0 };
+          seen.push({ ids: live.map((b) => b.id), at });
+          return outcome;
         },
       }),
       policy,
+      now + 5_000,
+    );
+    expect(seen).toEqual([{ ids: ['b1', 'b2'], at: now + 5_000 }]);
+    expect(result.reassignment).toEqual(outcome);
+  });
+
+  it('still scales when the leadership pass fails, and reports the failure', async () => {
+    const now = Date.now();
+    service(0);
+    traffic(now, { newflows: { 1: 3 } });
+    const result = await runSchedulerTick(
+      deps({
+        reassign: async () => {
+          throw new RobustMQError('STORAGE_UNAVAILABLE', 'DynamoDB throttled the scheduler');
+        },
+      }),
+      { ...policy, minBrokers: 0 },
       now,
     );
-    expect(seen).toEqual([['b1', 'b2']]);
-    expect(result.reassignment).toEqual({ moved: 3, leaderless: 0 });
+    expect(result.reassignment).toEqual({ failed: 'STORAGE_UNAVAILABLE' });
+    expect(result.decision).toEqual({ desired: 1, reason: 'wake' });
+    expect(updates().map((u) => u.desiredCount)).toEqual([1]);
   });
 });

@@ -20,8 +20,6 @@ import { SysPublisher } from './sys.js';
 import type { Transport } from './transport.js';
 
 const SWEEP_MS = 250;
-/** A connection that has not sent CONNECT within this time is closed. */
-const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface MqttBrokerOptions {
@@ -44,6 +42,11 @@ export class MqttBroker {
   logPartition = 0;
   /** Cross-protocol topics; undefined when the node runs no bridge. */
   readonly logSessions: LogSessions | undefined;
+  /**
+   * Cluster brokers (cluster-sessions.ts): run before a CONNECT is accepted, fetching the client's session from the
+   * broker holding it or from the MetaStore; undefined on a single node.
+   */
+  prepareSession: ((conn: MqttConnection) => Promise<void>) | undefined;
   private readonly writer: WriteBehind;
   private readonly sys: SysPublisher;
   private sweeper: NodeJS.Timeout | undefined;
@@ -68,12 +71,12 @@ export class MqttBroker {
 
   async start(): Promise<void> {
     await this.retained.load(this.ctx.meta);
-    await this.restoreSessions();
+    // A cluster broker loads a session when its client connects (or its broker died), not every session at start.
+    if (!this.ctx.cluster) await this.restoreSessions();
     this.stats.start();
     this.sys.start(this.limits.sysIntervalMs);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
-    if (process.env.HW) setInterval(() => console.error('in', this.stats.messagesIn, 'out', this.stats.messagesOut, 'dropped', this.stats.droppedTotal, JSON.stringify([...(this.stats as any).droppedBy]), 'overloaded', this.ctx.bridge?.overloaded, (this.ctx.bridge as any)?.appender?.pendingBytes), 1000).unref();
   }
 
   accept(transport: Transport): MqttConnection {
@@ -86,6 +89,11 @@ export class MqttBroker {
 
   nextSeq(): number {
     return ++this.seq;
+  }
+
+  /** Makes later sequence numbers exceed `seq` (messages of a session loaded from another broker). */
+  seqAtLeast(seq: number): void {
+    if (seq > this.seq) this.seq = seq;
   }
 
   assignClientId(): string {
@@ -220,7 +228,7 @@ export class MqttBroker {
         if (conn.keepaliveTimeoutMs > 0 && now - conn.lastSeen > conn.keepaliveTimeoutMs) {
           conn.fail(new MqttProtocolError(RC.KEEP_ALIVE_TIMEOUT, 'keep alive timeout')); // [MQTT-3.1.2-24]
         }
-      } else if (conn.state === 'awaiting-connect' && now - conn.info.connectedAt > CONNECT_TIMEOUT_MS) {
+      } else if (conn.state === 'awaiting-connect' && now - conn.info.connectedAt > this.ctx.config.mqttConnectTimeoutMs) {
         conn.fail(new MqttProtocolError(RC.MALFORMED_PACKET, 'no CONNECT received in time', true));
       }
     }

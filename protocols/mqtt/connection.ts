@@ -15,6 +15,8 @@ import { fastDecode, type TopicCache } from './fast-decode.js';
 import { Framer } from './framer.js';
 import { dispatch } from './handlers/index.js';
 import { Outbox } from './outbox.js';
+import { hasUnreadableProperty } from './property-check.js';
+import { PublishRate } from './publish-rate.js';
 import { RC } from './reason-codes.js';
 import type { Session } from './session.js';
 import type { Transport, TransportHandler } from './transport.js';
@@ -54,6 +56,8 @@ export class MqttConnection implements TransportHandler {
   disconnected = false;
   /** The client identifier was assigned by the server (v5 Assigned Client Identifier). */
   assignedClientId = false;
+  /** The CN of the client's TLS certificate when the server verified it (--tls-ca); set by the listener. */
+  certificateUser: string | undefined;
   readonly info: ClientInfo;
 
   private readonly parser: mqtt.Parser;
@@ -70,6 +74,9 @@ export class MqttConnection implements TransportHandler {
   private lastAcks: { after: Promise<void> | undefined; acks: Buffer[] } | undefined;
   private readPaused = false;
   private pauseTimer: NodeJS.Timeout | undefined;
+  /** --mqtt-max-publish-rate: while `throttle` runs, reading stays paused whatever else would resume it. */
+  private readonly publishRate: PublishRate | undefined;
+  private throttle: NodeJS.Timeout | undefined;
   /** Publishers paused because this connection's output is behind. */
   private waiting: Set<MqttConnection> | undefined;
 
@@ -81,8 +88,12 @@ export class MqttConnection implements TransportHandler {
     this.framer = new Framer(broker.limits.maxPacketSize, (frame, headerLength) => this.onFrame(frame, headerLength));
     this.outbox = new Outbox(transport, (bytes) => broker.stats.onBytesOut(bytes));
     this.parser = mqtt.parser({ protocolVersion: 4 });
-    this.parser.on('packet', (packet: mqtt.Packet) => this.onPacket(packet));
+    this.parser.on('packet', (packet: mqtt.Packet) =>
+      hasUnreadableProperty(packet) ? this.onParseError(new Error(`${packet.cmd}: a property's length runs past the packet`)) : this.onPacket(packet),
+    );
     this.parser.on('error', (err: Error) => this.onParseError(err));
+    const rate = broker.ctx.config.mqttMaxPublishRate;
+    this.publishRate = rate > 0 ? new PublishRate(rate, Date.now()) : undefined;
     this.info = broker.ctx.clients.add({ protocol: 'mqtt', remoteAddress: transport.remoteAddress });
   }
 
@@ -129,7 +140,12 @@ export class MqttConnection implements TransportHandler {
         return (this.state as ConnState) !== 'closed';
       }
     }
-    this.parser.parse(frame);
+    try {
+      this.parser.parse(frame);
+    } catch (err) {
+      // mqtt-packet reports bad packets as 'error' events; anything it throws is a bad packet too, never a crash.
+      this.onParseError(err instanceof Error ? err : new Error(String(err)));
+    }
     return this.state !== 'closed';
   }
 
@@ -155,13 +171,22 @@ export class MqttConnection implements TransportHandler {
     // Packets parsed while a handler is pending or while flow control holds this publisher wait their turn.
     if (this.busy || this.readPaused) {
       (this.backlog ??= []).push(packet);
-      if (this.backlog.length === MAX_BACKLOG) this.pauseReading();
+      // >=: a chunk already being parsed can carry the backlog past the mark, and reading must pause all the same.
+      if (this.backlog.length >= MAX_BACKLOG) this.pauseReading();
       return;
     }
     this.run(packet);
   }
 
   private run(packet: mqtt.Packet): void {
+    if (packet.cmd === 'publish' && this.publishRate !== undefined && this.state === 'connected') {
+      const wait = this.publishRate.take(Date.now());
+      if (wait > 0) {
+        (this.backlog ??= []).unshift(packet); // runs first once the rate allows it
+        this.throttleFor(wait);
+        return;
+      }
+    }
     let pending: void | Promise<void>;
     try {
       pending = dispatch(this, packet);
@@ -287,7 +312,19 @@ export class MqttConnection implements TransportHandler {
     this.transport.pause();
   }
 
+  /** Over the publish rate: stops reading for `ms`, so TCP slows the client down. */
+  private throttleFor(ms: number): void {
+    this.pauseReading();
+    if (this.throttle !== undefined) return;
+    this.throttle = setTimeout(() => {
+      this.throttle = undefined;
+      if (!this.busy) this.resumeReading();
+    }, ms);
+    this.throttle.unref();
+  }
+
   private resumeReading(): void {
+    if (this.throttle !== undefined) return;
     if (this.pauseTimer) {
       clearTimeout(this.pauseTimer);
       this.pauseTimer = undefined;
@@ -307,7 +344,17 @@ export class MqttConnection implements TransportHandler {
     const waiting = this.waiting;
     if (!waiting) return;
     this.waiting = undefined;
-    for (const publisher of waiting) if (!publisher.busy) publisher.resumeReading();
+    for (const publisher of waiting) {
+      // A publisher whose handler is still pending resumes as soon as it finishes, not when its pause times out.
+      if (publisher.busy) publisher.cancelPauseTimer();
+      else publisher.resumeReading();
+    }
+  }
+
+  private cancelPauseTimer(): void {
+    if (this.pauseTimer === undefined) return;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
   }
 
   /** Output bytes not yet handed to the operating system. */
@@ -358,6 +405,7 @@ export class MqttConnection implements TransportHandler {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     if (this.pauseTimer) clearTimeout(this.pauseTimer);
+    if (this.throttle) clearTimeout(this.throttle);
     this.releaseWaiting();
     this.backlog = undefined;
     this.broker.ctx.clients.remove(this.info.connectionId);

@@ -22,14 +22,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export class LogSessions implements LogSink {
   private readonly detachSink: () => void;
+  private lastOrigin: string | undefined;
+  private lastSession: Session | undefined;
 
   constructor(
     private readonly broker: MqttBroker,
     private readonly bridge: TopicBridge,
   ) {
     this.detachSink = bridge.attach(this);
-    // The record timestamp is when the bytes arrived: the publishing connection stamps each read.
-    broker.router.setBinding((msg) => bridge.claim(msg, broker.currentPublisher?.lastSeen));
+    // The record timestamp is when the bytes arrived: the publishing connection stamps each read. A cluster
+    // broker's share gate recognises messages by identity, so there the very objects are delivered after the append.
+    broker.router.setBinding((msg) => bridge.claim(msg, broker.currentPublisher?.lastSeen, broker.router.shareGate !== undefined));
   }
 
   /** Publishes to bound topics already handed over are appended and delivered. */
@@ -41,18 +44,33 @@ export class LogSessions implements LogSink {
 
   deliver(msg: MqttMessage, topic: string, partition: number): void | Promise<void> {
     const b = this.broker;
-    // Records produced by Kafka clients enter MQTT here (MQTT publishes were counted when they arrived).
-    if (msg.origin === undefined) b.stats.messagesIn++;
+    // Records produced by Kafka clients enter MQTT here (MQTT publishes were counted, and observed, on arrival).
+    if (msg.origin === undefined) {
+      b.stats.messagesIn++;
+      b.router.observe(msg);
+    }
     b.logTopic = topic;
     b.logPartition = partition;
     // Flow control as for a direct publish: a subscriber that lags pauses the publishing connection.
-    b.currentPublisher = msg.origin === undefined ? undefined : b.sessions.get(msg.origin)?.conn;
+    b.currentPublisher = msg.origin === undefined ? undefined : this.publisherOf(msg.origin);
+    // A payload may be a view into its whole batch; a retained message may live for ever, so it gets its own copy.
+    const arena = msg.payload.buffer.byteLength;
+    const routed = msg.retain && arena > 16_384 && arena > 2 * msg.payload.length ? { ...msg, payload: Buffer.from(msg.payload) } : msg;
     try {
-      return b.router.route(msg);
+      return b.router.route(routed);
     } finally {
       b.logTopic = undefined;
       b.currentPublisher = undefined;
     }
+  }
+
+  /** The connection of a publishing client; consecutive messages mostly come from the same one. */
+  private publisherOf(clientId: string): MqttConnection | undefined {
+    if (clientId !== this.lastOrigin || this.lastSession?.conn === undefined) {
+      this.lastOrigin = clientId;
+      this.lastSession = this.broker.sessions.get(clientId);
+    }
+    return this.lastSession?.conn;
   }
 
   /** A persistent session lost its connection: cursors at the bridge's delivery positions. */
@@ -113,8 +131,9 @@ export class LogSessions implements LogSink {
         }
         if (session.conn !== conn) return false;
         if (read.lost > 0) this.broker.ctx.log.warn({ clientId: session.clientId, topic, partition: p, lost: read.lost }, 'mqtt: records removed by retention before the session resumed');
-        offsets[p] = this.deliverRead(session, read.messages, read.next);
-        if (offsets[p] <= from) offsets[p] = until; // no progress possible (nothing decodable): skip ahead
+        const next = this.deliverRead(session, read.messages, read.next);
+        // No record and no progress means nothing decodable is left below `until`: skip ahead.
+        offsets[p] = next > from ? next : read.messages.length === 0 ? until : from;
       }
     }
     const done = topics.get(topic) === undefined || offsets.every((o) => o === LIVE);
@@ -137,7 +156,7 @@ export class LogSessions implements LogSink {
   private deliverRead(session: Session, messages: Array<{ offset: number; msg: MqttMessage }>, next: number): number {
     const trie = new SubscriptionTrie();
     for (const [filter, options] of session.subscriptions) if (!isShared(filter)) trie.add(filter, session, options);
-    let room = session.room >> 1;
+    let room = Math.max(1, session.room >> 1);
     for (const { offset, msg } of messages) {
       if (room <= 0) return offset;
       const m = trie.match(msg.topic).direct[0];

@@ -1,78 +1,83 @@
 /**
- * The MQTT front-end of a node: a TCP listener on `mqttPort` and a WebSocket listener on `wsPort` (path `/mqtt`,
- * subprotocol `mqtt` or `mqttv3.1`), both feeding one MqttBroker.
+ * The MQTT front-end of a node: MQTT over TCP on `mqttPort` and over WebSocket on `wsPort` (path `/mqtt`), and with
+ * --tls-cert also MQTTS on `mqttTlsPort` and secure WebSocket on `wssPort` (--no-plain-listeners: only those), all
+ * feeding one MqttBroker. Credentials and ACLs come from the node's AuthService (runtime/core/auth) unless a test
+ * passes its own hooks; connection limits and the memory guard apply to every socket (admission.ts).
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import type { BrokerContext, ProtocolServer } from '../../runtime/context.js';
-import type { MqttAuthHooks } from '../../runtime/core/mqtt/auth.js';
+import { authOf } from '../../runtime/core/auth/service.js';
+import { mqttAuthHooks } from '../../runtime/core/auth/mqtt-hooks.js';
+import { allowAll, type MqttAuthHooks } from '../../runtime/core/mqtt/auth.js';
+import { RobustMQError } from '../../runtime/errors.js';
+import { loadTlsOptions } from '../../runtime/tls.js';
+import { Admission } from './admission.js';
 import { MqttBroker } from './broker.js';
-import { TcpTransport, WsTransport } from './transport.js';
+import { ClusterMqtt } from './cluster-forward.js';
+import { openTcpListener, openWebSocketListener, type Listener, type ListenerDeps } from './listeners.js';
 
-export const WS_PATH = '/mqtt';
-const SUBPROTOCOLS = ['mqtt', 'mqttv3.1'];
+export { WS_PATH } from './listeners.js';
 
 export interface MqttServer extends ProtocolServer {
   readonly broker: MqttBroker;
 }
 
 export function createMqttServer(ctx: BrokerContext, options: { auth?: MqttAuthHooks } = {}): MqttServer {
-  const broker = new MqttBroker(ctx, options);
-  const sockets = new Set<Socket>();
-  let tcp: TcpServer | undefined;
-  let http: HttpServer | undefined;
-  let wss: WebSocketServer | undefined;
-
-  const listenOn = (server: TcpServer | HttpServer, port: number): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, ctx.config.host, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
-    });
+  const auth = authOf(ctx);
+  // With --auth off the node's hooks allow everything anyway: skip them on the per-message path.
+  const hooks = options.auth ?? (auth.enabled ? mqttAuthHooks(auth) : allowAll);
+  const broker = new MqttBroker(ctx, { ...options, auth: hooks });
+  const admission = new Admission(ctx, ctx.log);
+  const listeners: Listener[] = [];
+  // On a cluster broker: forwarding to and from the other brokers (cluster-forward.ts).
+  const cluster = ctx.cluster ? new ClusterMqtt(broker, ctx.cluster) : undefined;
+  const deps: ListenerDeps = {
+    host: ctx.config.host,
+    admission,
+    connectTimeoutMs: ctx.config.mqttConnectTimeoutMs,
+    maxPacketSize: broker.limits.maxPacketSize,
+    log: ctx.log,
+    serve: (transport, socket, certificateUser) => {
+      broker.accept(admission.guard(transport, socket)).certificateUser = certificateUser;
+    },
+  };
+  const open = async (listener: Promise<Listener>): Promise<number> => {
+    const l = await listener;
+    listeners.push(l);
+    return l.port;
+  };
 
   return {
     name: 'mqtt',
     broker,
     async listen() {
+      const tls = loadTlsOptions(ctx.config);
+      if (!ctx.config.plainListeners && !tls) {
+        throw new RobustMQError('INVALID_ARGUMENT', '--no-plain-listeners needs --tls-cert and --tls-key (no listener would be left)');
+      }
+      await auth.start();
       await broker.start();
-      tcp = createTcpServer({ noDelay: true }, (socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        broker.accept(new TcpTransport(socket));
-      });
-      const mqttPort = await listenOn(tcp, ctx.config.mqttPort);
-
-      http = createHttpServer((_req, res) => {
-        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
-      });
-      wss = new WebSocketServer({
-        server: http,
-        path: WS_PATH,
-        maxPayload: broker.limits.maxPacketSize + (1 << 20), // one frame may carry several packets [MQTT-6.0.0-2]
-        perMessageDeflate: false,
-        handleProtocols: (protocols) => SUBPROTOCOLS.find((p) => protocols.has(p)) ?? false,
-      });
-      wss.on('connection', (ws, req) => {
-        const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
-        broker.accept(new WsTransport(ws, remote));
-      });
-      const wsPort = await listenOn(http, ctx.config.wsPort);
-      ctx.log.info({ mqttPort, wsPort }, 'mqtt listening');
-      return { mqtt: mqttPort, ws: wsPort };
+      admission.start();
+      const ports: Record<string, number> = {};
+      if (ctx.config.plainListeners) {
+        ports.mqtt = await open(openTcpListener(deps, ctx.config.mqttPort));
+        ports.ws = await open(openWebSocketListener(deps, ctx.config.wsPort));
+      }
+      if (tls) {
+        ports.mqttTls = await open(openTcpListener(deps, ctx.config.mqttTlsPort, tls));
+        ports.wss = await open(openWebSocketListener(deps, ctx.config.wssPort, tls));
+      }
+      if (cluster) ports.mqttInternal = await cluster.start();
+      ctx.log.info({ ...ports, auth: ctx.config.auth }, 'mqtt listening');
+      return ports;
     },
     async close() {
-      const closing = [tcp, http].map(
-        (server) => new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())),
-      );
+      const current = listeners.splice(0);
+      const closed = current.map((l) => l.close());
       await broker.close();
-      for (const s of sockets) s.destroy();
-      for (const ws of wss?.clients ?? []) ws.terminate();
-      wss?.close();
-      http?.closeAllConnections();
-      await Promise.all(closing);
+      await cluster?.stop();
+      for (const l of current) l.drop();
+      await Promise.all(closed);
+      admission.stop();
     },
   };
 }

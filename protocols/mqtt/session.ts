@@ -155,7 +155,7 @@ export class Session implements Subscriber {
       else this.sendNew(conn, o);
     }
     if (this.queue.length < this.broker.limits.sessionQueueLimit >> 2) conn.releaseWaiting();
-    if (this.roomWaiters !== undefined && this.queue.length < this.broker.limits.sessionQueueLimit >> 1) this.wakeRoomWaiters();
+    if (this.roomWaiters !== undefined && this.queue.length < this.halfQueue) this.wakeRoomWaiters();
   }
 
   /** Messages that may still be queued before the queue limit. */
@@ -165,8 +165,12 @@ export class Session implements Subscriber {
 
   /** Resolves once the queue is at most half full (or the connection is gone): pacing for reads from a log. */
   whenRoom(): Promise<void> {
-    if (this.conn === undefined || this.queue.length < this.broker.limits.sessionQueueLimit >> 1) return Promise.resolve();
+    if (this.conn === undefined || this.queue.length < this.halfQueue) return Promise.resolve();
     return new Promise((resolve) => (this.roomWaiters ??= []).push(resolve));
+  }
+
+  private get halfQueue(): number {
+    return Math.max(1, this.broker.limits.sessionQueueLimit >> 1);
   }
 
   private wakeRoomWaiters(): void {

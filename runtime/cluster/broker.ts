@@ -88,6 +88,7 @@ export class ClusterBroker implements ClusterHandle {
       host,
       kafka: { host, port: ports.kafka ?? 0 },
       internal: { host, port: ports.kafkaInternal ?? 0 },
+      ...(ports.mqttInternal ? { mqttInternal: { host, port: ports.mqttInternal } } : {}),
       startedAt: this.startedAt,
     });
     await this.view.refresh();

@@ -25,6 +25,8 @@ export interface BrokerLeaseValue {
   readonly kafka: Endpoint;
   /** The broker-to-broker listener. */
   readonly internal: Endpoint;
+  /** The broker-to-broker MQTT forwarding listener (runtime/cluster/mqtt-link.ts); absent when MQTT is off. */
+  readonly mqttInternal?: Endpoint;
   readonly startedAt: number;
   readonly heartbeatAt: number;
   /** Open client connections by protocol, at the last heartbeat. */

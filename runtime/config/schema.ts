@@ -175,6 +175,7 @@ export const nodeConfigSchema = z.object({
   internalHost: z.string().min(1).optional().describe('address other brokers reach this one at (default: --host, or the first non-loopback IPv4)'),
   /** Broker-to-broker Kafka listener (forwarded requests); reachable only inside the cluster network. */
   internalPort: port.default(9094).describe('broker-to-broker listener port (0 = pick a free port)'),
+  mqttInternalPort: port.default(9095).describe('broker-to-broker MQTT forwarding listener port (0 = pick a free port)'),
   /** A broker whose heartbeat has not renewed its lease for this long is dead; its partitions move. */
   clusterLeaseTtlMs: positiveInt('a positive number of milliseconds').min(1000, { error: 'must be at least 1000' }).default(6000)
     .describe('membership lease TTL, ms: a broker silent this long is replaced'),

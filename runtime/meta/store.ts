@@ -20,6 +20,10 @@ export type Namespace =
   | 'mqtt-queue'
   /** MQTT sessions' offset cursors into bound topics (key = client id, NUL, topic). */
   | 'mqtt-cursors'
+  /** Cluster MQTT: per broker id, the filters its sessions subscribe to (runtime/cluster/mqtt-routes.ts). */
+  | 'mqtt-routes'
+  /** Cluster MQTT: wills of connected clients (key = broker id, NUL, client id), sent if that broker dies. */
+  | 'mqtt-wills'
   /** S3 engine: one lease (fencing token) per broker writing objects. */
   | 's3-leases'
   /** S3 engine: one item per committed object, holding its per-partition offset ranges. */
@@ -41,6 +45,8 @@ export const NAMESPACES: readonly Namespace[] = [
   'cluster',
   'mqtt-queue',
   'mqtt-cursors',
+  'mqtt-routes',
+  'mqtt-wills',
   's3-leases',
   's3-objects',
   's3-partitions',

@@ -9,7 +9,7 @@ import type { PartitionLog } from '../../runtime/storage/engine.js';
 import { batchHeaders } from '../../runtime/storage/record-batch.js';
 import { assertBuilt, runCli } from '../helpers/cli.js';
 import { consumeAll } from '../helpers/kafka-kcat.js';
-import { collect, connectClient, endAll, mosquitto, sleep, waitFor } from '../helpers/mqtt.js';
+import { RawClient, collect, connectClient, endAll, mosquitto, sleep, waitFor } from '../helpers/mqtt.js';
 import { consumeWithKafkajs, startBridgeNode, type BridgeNode } from './bridge-helpers.js';
 
 let node: BridgeNode;
@@ -122,6 +122,29 @@ describe('MQTT publishes to a bound topic', () => {
     expect(acked).toBe(false);
     log.append = original;
     client.end(true);
+  });
+
+  it('holds a flooding QoS 0 publisher back while the log lags, and loses nothing', async () => {
+    await node.context.topics.create({ name: 'flood', partitions: 1, storage: 'memory', mqttBindings: ['flood/#'] });
+    const log = node.context.topics.partition('flood', 0);
+    const original = log.append.bind(log);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    log.append = async (batches) => {
+      await gate;
+      return original(batches);
+    };
+    const raw = await RawClient.open(node.ports.mqtt, 4);
+    await raw.connect({ clientId: 'flooder' });
+    const payload = Buffer.alloc(20_000, 1);
+    for (let i = 0; i < 2000; i++) raw.send({ cmd: 'publish', topic: `flood/${i % 10}`, payload, qos: 0, retain: false, dup: false });
+    const conn = [...node.mqtt.broker.connections].find((c) => c.clientId === 'flooder')!;
+    await waitFor(() => conn.readingPaused, 10_000, 'the publisher to be paused');
+    expect(node.context.bridge!.overloaded).toBe(true);
+    release();
+    await waitFor(() => log.highWatermark() === 2000, 20_000, 'all 2,000 records');
+    log.append = original;
+    raw.close();
   });
 
   it('gathers a burst of publishes into one record batch per partition', async () => {

@@ -73,6 +73,7 @@ export function brokerFlags(infra: ClusterInfra, id: string, extra: Record<strin
     'internal-host': '127.0.0.1',
     'kafka-port': 0,
     'internal-port': 0,
+    'mqtt-internal-port': 0,
     'mqtt-port': 0,
     'ws-port': 0,
     storage: 's3',

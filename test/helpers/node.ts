@@ -24,6 +24,9 @@ export function testConfig(dataDir: string, overrides: Partial<NodeConfigInput> 
     wsPort: 0,
     kafkaPort: 0,
     adminPort: 0,
+    // The TLS listeners open only with --tls-cert; when a test gives one, they take free ports too.
+    mqttTlsPort: 0,
+    wssPort: 0,
     logLevel: 'silent',
     ...overrides,
   });

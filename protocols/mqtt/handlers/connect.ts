@@ -39,16 +39,23 @@ function authenticated(conn: MqttConnection, packet: mqtt.IConnectPacket, verdic
   if (verdict === 'not-authorized') throw refuse(RC.NOT_AUTHORIZED, 'not authorized: credentials required');
   if (typeof verdict === 'object') conn.username = verdict.user; // e.g. a verified client certificate's CN: the ACLs' %u
   const will = conn.will;
-  if (will === undefined) return accept(conn, packet);
+  if (will === undefined) return admit(conn, packet);
   const allowed = conn.broker.auth.authorizePublish(conn, will.msg.topic);
-  if (allowed === true) return accept(conn, packet);
+  if (allowed === true) return admit(conn, packet);
   const refused = (): MqttProtocolError => refuse(RC.NOT_AUTHORIZED, 'not authorized to publish the will topic');
   if (allowed === false) throw refused();
   return allowed.then((ok) => {
     if (conn.state !== 'connecting') return;
     if (!ok) throw refused();
-    accept(conn, packet);
+    return admit(conn, packet);
   });
+}
+
+/** On a cluster broker the session is first fetched from wherever it lives (cluster-sessions.ts). */
+function admit(conn: MqttConnection, packet: mqtt.IConnectPacket): void | Promise<void> {
+  const prepare = conn.broker.prepareSession;
+  if (prepare === undefined) return accept(conn, packet);
+  return prepare(conn).then(() => (conn.state === 'connecting' ? accept(conn, packet) : undefined));
 }
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as Promise<T> | undefined)?.then === 'function';

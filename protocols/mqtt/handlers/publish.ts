@@ -7,6 +7,7 @@ import type mqtt from 'mqtt-packet';
 import type { MqttMessage, QoS } from '../../../runtime/core/mqtt/message.js';
 import { puback, pubcomp, pubrec } from '../acks.js';
 import type { MqttConnection } from '../connection.js';
+import { logDenial } from '../denials.js';
 import { MqttProtocolError, protocolError } from '../errors.js';
 import { RC } from '../reason-codes.js';
 import { payloadFormatProblem, topicNameProblem } from '../validate.js';
@@ -57,8 +58,8 @@ export function handlePublish(conn: MqttConnection, packet: mqtt.IPublishPacket)
   };
   const allowed = broker.auth.authorizePublish(conn, topic);
   if (allowed === true) return route(conn, msg, id);
-  if (allowed === false) return refuse(conn, qos, id, RC.NOT_AUTHORIZED, 'not authorized to publish');
-  return allowed.then((ok) => (ok ? route(conn, msg, id) : refuse(conn, qos, id, RC.NOT_AUTHORIZED, 'not authorized to publish')));
+  if (allowed === false) return denied(conn, qos, id, topic);
+  return allowed.then((ok) => (ok ? route(conn, msg, id) : denied(conn, qos, id, topic)));
 }
 
 function route(conn: MqttConnection, msg: MqttMessage, id: number): void | Promise<void> {
@@ -88,6 +89,12 @@ function refuse(conn: MqttConnection, qos: QoS, id: number, reasonCode: number, 
   const r = conn.problemInfo ? reason : undefined;
   if (qos === 1) conn.sendAck(puback(id, conn.version, reasonCode, r));
   else if (qos === 2) conn.sendAck(pubrec(id, conn.version, reasonCode, r));
+}
+
+/** Refused by the ACLs: v5 PUBACK/PUBREC 0x87; 3.1.1 acknowledges and drops it (as Mosquitto does), and logs it. */
+function denied(conn: MqttConnection, qos: QoS, id: number, topic: string): void {
+  logDenial(conn, 'publish', topic);
+  refuse(conn, qos, id, RC.NOT_AUTHORIZED, 'not authorized to publish');
 }
 
 /** [MQTT-3.3.2-7..12 (v5)] a topic alias sets or replaces a mapping, or stands for the topic when it is empty. */

@@ -8,6 +8,7 @@ import type { AuthResult } from '../../../runtime/core/mqtt/auth.js';
 import type { QoS, SubscriptionOptions } from '../../../runtime/core/mqtt/message.js';
 import { parseSharedFilter } from '../../../runtime/core/mqtt/shared.js';
 import type { MqttConnection } from '../connection.js';
+import { logDenial } from '../denials.js';
 import { protocolError } from '../errors.js';
 import { RC } from '../reason-codes.js';
 import { filterProblem } from '../validate.js';
@@ -23,6 +24,7 @@ interface Request {
 
 export function handleSubscribe(conn: MqttConnection, packet: mqtt.ISubscribePacket): void | Promise<void> {
   const v = conn.version;
+  if (!packet.subscriptions?.length) throw protocolError('SUBSCRIBE without a topic filter'); // [MQTT-3.8.3-3]
   const subId = v === 5 ? packet.properties?.subscriptionIdentifier : undefined;
   if (subId !== undefined && (subId === 0 || subId > MAX_SUBSCRIPTION_ID)) {
     throw protocolError('Subscription Identifier must be 1..268435455'); // [MQTT-3.8.2-? (v5)]
@@ -54,13 +56,19 @@ function apply(conn: MqttConnection, packet: mqtt.ISubscribePacket, requests: Re
   const v = conn.version;
   const granted: number[] = [];
   const retainedFor: Request[] = [];
+  const maxSubscriptions = broker.ctx.config.mqttMaxSubscriptions;
   requests.forEach((r, i) => {
     if (r.failure !== undefined || !allowed[i]) {
+      if (r.failure === undefined) logDenial(conn, 'subscribe', r.filter);
       const code = r.failure ?? RC.NOT_AUTHORIZED;
       granted.push(v === 5 ? code : 0x80);
       return;
     }
     const isNew = !session.subscriptions.has(r.filter);
+    if (isNew && maxSubscriptions > 0 && session.subscriptions.size >= maxSubscriptions) {
+      granted.push(v === 5 ? RC.QUOTA_EXCEEDED : 0x80); // --mqtt-max-subscriptions; replacing one is still allowed
+      return;
+    }
     session.subscriptions.set(r.filter, r.options);
     broker.router.subscribe(session, r.filter, r.options);
     granted.push(r.options.qos);
@@ -80,6 +88,7 @@ function apply(conn: MqttConnection, packet: mqtt.ISubscribePacket, requests: Re
 }
 
 export function handleUnsubscribe(conn: MqttConnection, packet: mqtt.IUnsubscribePacket): void {
+  if (!packet.unsubscriptions?.length) throw protocolError('UNSUBSCRIBE without a topic filter'); // [MQTT-3.10.3-2]
   const session = conn.session!;
   const broker = conn.broker;
   const codes = packet.unsubscriptions.map((filter) => {

@@ -1,15 +1,19 @@
 /**
- * MQTT → log on the hot path: publishes to the same bound partition gathered during one turn of the event loop
- * become one RecordBatch and one append. While a partition's append is in flight, later publishes wait and go in
- * the next batch (group commit), so a slow durability policy (fsync per append) makes batches bigger instead of
- * making publishers queue one append each, and records land in the log in the order they were published.
- * Publishers are held back while too much waits (QoS 0 publishers would otherwise outrun a slow engine).
+ * MQTT → log on the hot path: publishes to the same bound partition become one RecordBatch and one append once
+ * 64 KiB are gathered or the event-loop turn ends. While a partition has its maximum of appends in flight, later
+ * publishes wait and go in the next batch (group commit), so a slow durability policy (fsync per append) makes
+ * batches bigger instead of making publishers queue one append each. Engines keep appends in call order, so records
+ * land in the log in the order they were published. Publishers are held back while too much waits (QoS 0
+ * publishers would otherwise outrun a slow engine).
  */
+import { RobustMQError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { TopicManager } from '../topics.js';
 import type { MqttMessage } from '../mqtt/message.js';
-import { encodeMqttBatch, recordBytesOf } from './batch-encoder.js';
 import type { BindingTarget } from './bindings.js';
+import { Deferred, Group, type AppendedMessages } from './group.js';
+
+export { Deferred, type AppendedMessages } from './group.js';
 
 /** The tag of appends made by the bridge (AppendEvent.origin), so they are not delivered to MQTT a second time. */
 export const MQTT_ORIGIN = 'mqtt';
@@ -17,53 +21,27 @@ export const MQTT_ORIGIN = 'mqtt';
 /** Bytes of the batch header and a little slack. */
 const BATCH_OVERHEAD = 128;
 /**
- * A partition with no append in flight appends as soon as this much is gathered, without waiting for the end of
- * the event-loop turn: publishes stay alive only briefly and die young. Waiting for the turn to end made a batch
- * of ~6,000 messages that outlived young-generation collections and doubled the binding's cost in
- * bench/mqtt-binding.ts (garbage collection went from 7% to 24% of broker CPU).
+ * A partition with room for another append in flight appends as soon as this much is gathered, without waiting
+ * for the end of the event-loop turn: waiting for the turn to end made batches of ~6,000 messages whose objects outlived
+ * young-generation collections (bench/mqtt-binding.ts: garbage collection went from 7% to 24% of broker CPU).
  */
 const EAGER_BYTES = 64 * 1024;
+/**
+ * Appends in flight per partition. Engines keep appends in call order, and the segment engine writes appends that
+ * queue up while it syncs as one group (one writev, one fdatasync); with a single append in flight it never saw
+ * more than one batch per sync.
+ */
+const MAX_IN_FLIGHT = 4;
 /** Queued or appending bytes above which publishers are held back, and below which they go on. */
-export const HIGH_WATER_BYTES = Number(process.env.HW ?? 16) * 1024 * 1024;
-export const LOW_WATER_BYTES = HIGH_WATER_BYTES / 2;
-
-/** The MQTT messages of one appended buffer, in record order, and the promise their publishers wait on. */
-export interface AppendedMessages {
-  readonly messages: MqttMessage[];
-  /** Per message: whether MQTT subscribers get it from this topic (it is the message's primary binding). */
-  readonly deliver: boolean[];
-  readonly done: Deferred;
-}
-
-export class Deferred {
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (err: unknown) => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // QoS 0 publishers never look at the outcome; a failure is logged where it happens.
-    this.promise.catch(() => undefined);
-  }
-}
-
-/** Messages that become one batch. */
-class Group {
-  readonly messages: MqttMessage[] = [];
-  readonly keys: Buffer[] = [];
-  readonly timestamps: number[] = [];
-  readonly deliver: boolean[] = [];
-  readonly done = new Deferred();
-  bytes = 0;
-}
+export const HIGH_WATER_BYTES = 16 * 1024 * 1024;
+export const LOW_WATER_BYTES = 8 * 1024 * 1024;
 
 class PartitionQueue {
   /** Full groups waiting for their turn, oldest first. */
   readonly sealed: Group[] = [];
-  open = new Group();
-  appending = false;
+  open: Group | undefined;
+  /** Appends in flight. */
+  appending = 0;
   scheduled = false;
   constructor(
     readonly topic: string,
@@ -71,7 +49,7 @@ class PartitionQueue {
   ) {}
 
   get empty(): boolean {
-    return this.sealed.length === 0 && this.open.messages.length === 0;
+    return this.sealed.length === 0 && (this.open === undefined || this.open.count === 0);
   }
 }
 
@@ -96,29 +74,27 @@ export class BridgeAppender {
   ) {}
 
   /** Queues `msg` for `target`'s partition; the promise settles once its batch is appended and delivered. */
-  add(target: BindingTarget, msg: MqttMessage, timestamp: number): Promise<void> {
-    const size = recordBytesOf(msg, target.key);
+  add(target: BindingTarget, msg: MqttMessage, timestamp: number, keepObject = false): Promise<void> {
     const max = this.topics.defaults.maxBatchBytes - BATCH_OVERHEAD;
-    if (size > max) return Promise.reject(new Error(`message of ${size} bytes exceeds the largest record batch of ${target.topic}`));
     let list = this.queues.get(target.topic);
     if (list === undefined) this.queues.set(target.topic, (list = []));
     let q = list[target.partition];
     if (q === undefined) q = list[target.partition] = new PartitionQueue(target.topic, target.partition);
     let g = q.open;
-    if (g.bytes + size > max) {
+    // With every append slot taken the group may grow to a whole batch; otherwise it goes out at EAGER_BYTES.
+    if (g === undefined) g = q.open = new Group(q.appending >= MAX_IN_FLIGHT ? max : EAGER_BYTES + 4096, max);
+    const before = g.bytes;
+    if (!g.add(msg, target.key, timestamp, target.primary, keepObject)) {
+      if (g.count === 0) return this.tooLarge(target, msg);
       q.sealed.push(g);
-      g = q.open = new Group();
+      g = q.open = new Group(max, max);
+      if (!g.add(msg, target.key, timestamp, target.primary, keepObject)) return this.tooLarge(target, msg);
     }
-    g.messages.push(msg);
-    g.keys.push(target.key);
-    g.timestamps.push(timestamp);
-    g.deliver.push(target.primary);
-    g.bytes += size;
-    this.pendingBytes += size;
+    this.pendingBytes += g.bytes - (g.count === 1 ? 0 : before);
     if (this.pendingBytes > HIGH_WATER_BYTES) this.overloaded = true;
     const promise = g.done.promise;
-    if (q.appending) return promise;
-    if (g.bytes >= EAGER_BYTES) {
+    if (q.appending >= MAX_IN_FLIGHT) return promise;
+    if (g.bytes >= EAGER_BYTES || q.sealed.length > 0) {
       this.flush(q);
       return promise;
     }
@@ -131,6 +107,14 @@ export class BridgeAppender {
       }
     }
     return promise;
+  }
+
+  private tooLarge(target: BindingTarget, msg: MqttMessage): Promise<void> {
+    const err = new RobustMQError('RECORD_TOO_LARGE', `a message of ${msg.payload.length} bytes does not fit in a record batch of ${target.topic}`);
+    this.log.warn({ topic: target.topic, mqttTopic: msg.topic, bytes: msg.payload.length }, 'bridge: message too large for its bound topic');
+    const refused = Promise.reject(err);
+    refused.catch(() => undefined); // a QoS 0 publisher never looks
+    return refused;
   }
 
   /** Resolves once the backlog is back under the low-water mark. */
@@ -147,7 +131,7 @@ export class BridgeAppender {
 
   private isIdle(): boolean {
     for (const list of this.queues.values()) {
-      for (const q of list) if (q !== undefined && (q.appending || !q.empty)) return false;
+      for (const q of list) if (q !== undefined && (q.appending > 0 || !q.empty)) return false;
     }
     return true;
   }
@@ -158,31 +142,34 @@ export class BridgeAppender {
     this.dirty = [];
     for (const q of dirty) {
       q.scheduled = false;
-      this.flush(q);
+      this.flushAll(q);
     }
   }
 
+  private flushAll(q: PartitionQueue): void {
+    while (!q.empty && q.appending < MAX_IN_FLIGHT) this.flush(q);
+  }
+
   private flush(q: PartitionQueue): void {
-    if (q.appending || q.empty) return;
+    if (q.appending >= MAX_IN_FLIGHT || q.empty) return;
     let g = q.sealed.shift();
     if (g === undefined) {
-      g = q.open;
-      q.open = new Group();
+      g = q.open!;
+      q.open = undefined;
     }
-    q.appending = true;
+    q.appending++;
+    const group = g;
     let buffer: Buffer;
     try {
-      buffer = encodeMqttBatch(g.messages, g.keys, g.timestamps, 0, g.messages.length);
+      buffer = g.finish();
     } catch (err) {
       this.finish(q, g, err);
       return;
     }
-    const group = g;
-    const batch: AppendedMessages = { messages: g.messages, deliver: g.deliver, done: g.done };
-    this.inFlight.set(buffer, batch);
+    this.inFlight.set(buffer, group);
     this.topics.append(q.topic, q.partition, buffer, MQTT_ORIGIN).then(
       () => {
-        if (this.inFlight.delete(buffer)) this.unclaimed(q.topic, q.partition, batch);
+        if (this.inFlight.delete(buffer)) this.unclaimed(q.topic, q.partition, group);
         this.finish(q, group, undefined);
       },
       (err: unknown) => {
@@ -203,8 +190,8 @@ export class BridgeAppender {
       this.log.warn({ err, topic: q.topic, partition: q.partition }, 'bridge: appending MQTT messages failed');
       g.done.reject(err);
     }
-    q.appending = false;
-    if (!q.empty) this.flush(q);
+    q.appending--;
+    this.flushAll(q);
     if (this.idle.size > 0 && this.isIdle()) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();

@@ -80,15 +80,16 @@ export class TopicBridge {
   /**
    * Takes over an MQTT PUBLISH to a bound topic (received at `receivedAt`, epoch ms): it is appended, then
    * delivered to MQTT subscribers through the sink. Returns undefined when the topic is not bound (the router delivers it itself), else a promise that
-   * settles once the message is durable by the topic's engine policy and delivered.
+   * settles once the message is durable by the topic's engine policy and delivered. `keepObject`: deliver this
+   * very object afterwards (not one rebuilt from the record), for hooks that recognise messages by identity.
    */
-  claim(msg: MqttMessage, receivedAt?: number): Promise<void> | undefined {
+  claim(msg: MqttMessage, receivedAt?: number, keepObject = false): Promise<void> | undefined {
     if (this.attached === undefined) return undefined;
     const targets = this.index.targets(msg.topic);
     if (targets.length === 0) return undefined;
     const now = receivedAt ?? Date.now();
-    if (targets.length === 1) return this.appender.add(targets[0], msg, now);
-    const all = Promise.all(targets.map((t) => this.appender.add(t, msg, now))).then(() => undefined);
+    if (targets.length === 1) return this.appender.add(targets[0], msg, now, keepObject);
+    const all = Promise.all(targets.map((t) => this.appender.add(t, msg, now, keepObject))).then(() => undefined);
     all.catch(() => undefined);
     return all;
   }
@@ -142,7 +143,16 @@ export class TopicBridge {
     this.dispatchers.delete(name);
   };
 
+  /** Runs inside TopicManager.append: whatever goes wrong here must not fail an append that already happened. */
   private readonly onAppended = (ev: AppendEvent): void => {
+    try {
+      this.dispatch(ev);
+    } catch (err) {
+      this.log.error({ err, topic: ev.topic, partition: ev.partition }, 'bridge: delivering an append to MQTT failed');
+    }
+  };
+
+  private dispatch(ev: AppendEvent): void {
     const mine = ev.origin === MQTT_ORIGIN;
     const published = mine ? this.appender.inFlight.get(ev.batches) : undefined;
     if (published !== undefined) this.appender.inFlight.delete(ev.batches);
@@ -152,18 +162,16 @@ export class TopicBridge {
       return;
     }
     d.push(ev.batches, ev.result.baseOffset, published, mine && published === undefined);
-  };
+  }
 
   /** Messages appended to a topic that is no longer bound (or without an event): delivered as they are. */
   private deliverNow(topic: string, partition: number, batch: AppendedMessages): void {
     const sink = this.attached;
     const waits: Promise<void>[] = [];
-    if (sink !== undefined) {
-      batch.messages.forEach((msg, i) => {
-        if (!batch.deliver[i]) return;
-        const r = sink.deliver(msg, topic, partition);
-        if (r) waits.push(r);
-      });
+    for (let i = 0; sink !== undefined && i < batch.count; i++) {
+      if (!batch.deliver(i)) continue;
+      const r = sink.deliver(batch.message(i), topic, partition);
+      if (r) waits.push(r);
     }
     Promise.all(waits).then(() => batch.done.resolve(), (err: unknown) => batch.done.reject(err));
   }

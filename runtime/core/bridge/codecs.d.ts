@@ -1,7 +1,9 @@
-/** Type declarations for the two decompression libraries that ship none (only the functions the bridge calls). */
+/** Type declarations for the two compression libraries that ship none (the functions the bridge and its tests call). */
 declare module 'snappyjs' {
   /** Raw (unframed) Snappy; throws on a corrupt stream or when the stated length exceeds `maxLength`. */
   export function uncompress(compressed: Uint8Array, maxLength?: number): Uint8Array;
+  /** Raw Snappy (tests build compressed batches with it). */
+  export function compress(uncompressed: Uint8Array): Uint8Array;
 }
 
 declare module 'lz4js' {
@@ -9,4 +11,6 @@ declare module 'lz4js' {
   export function decompressBound(src: Uint8Array): number;
   /** Decompresses one LZ4 frame into a buffer of `maxSize` bytes; returns the bytes written. */
   export function decompress(src: Uint8Array, maxSize?: number): Uint8Array;
+  /** One LZ4 frame (tests build compressed batches with it). */
+  export function compress(src: Uint8Array, maxSize?: number): Uint8Array;
 }

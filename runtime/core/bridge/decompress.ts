@@ -27,8 +27,19 @@ function tooLarge(): RobustMQError {
   return new RobustMQError('RECORD_TOO_LARGE', `decompressed records exceed ${MAX_DECOMPRESSED_BYTES} bytes`);
 }
 
+/** Raw Snappy states its uncompressed length first (a little-endian base-128 varint). */
+function snappyBlock(data: Buffer, limit: number): Buffer {
+  let length = 0;
+  for (let i = 0, shift = 1; i < 5 && i < data.length; i++, shift *= 128) {
+    length += (data[i] & 0x7f) * shift;
+    if ((data[i] & 0x80) === 0) break;
+  }
+  if (length > limit) throw tooLarge();
+  return view(snappy.uncompress(data, limit));
+}
+
 function snappyDecode(data: Buffer, limit: number): Buffer {
-  if (data.length < XERIAL_HEADER || !data.subarray(0, 8).equals(XERIAL_MAGIC)) return view(snappy.uncompress(data, limit));
+  if (data.length < XERIAL_HEADER || !data.subarray(0, 8).equals(XERIAL_MAGIC)) return snappyBlock(data, limit);
   // xerial snappy-java framing: 16-byte header, then blocks of [int32 length][raw snappy block].
   const parts: Buffer[] = [];
   let total = 0;
@@ -36,7 +47,7 @@ function snappyDecode(data: Buffer, limit: number): Buffer {
     if (pos + 4 > data.length) throw new RangeError('truncated xerial snappy block header');
     const len = data.readInt32BE(pos);
     if (len < 0 || pos + 4 + len > data.length) throw new RangeError('truncated xerial snappy block');
-    const block = view(snappy.uncompress(data.subarray(pos + 4, pos + 4 + len), limit - total));
+    const block = snappyBlock(data.subarray(pos + 4, pos + 4 + len), limit - total);
     total += block.length;
     parts.push(block);
     pos += 4 + len;
@@ -74,7 +85,11 @@ export async function recordsOf(batch: Buffer, header: BatchHeader, limit = MAX_
       case Compression.None:
         return body;
       case Compression.Gzip:
-        return await gunzipAsync(body, { maxOutputLength: limit });
+        try {
+          return await gunzipAsync(body, { maxOutputLength: limit });
+        } catch (err) {
+          throw (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge() : err;
+        }
       case Compression.Snappy:
         return snappyDecode(body, limit);
       case Compression.Lz4:

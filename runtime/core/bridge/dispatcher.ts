@@ -107,16 +107,21 @@ export class PartitionDispatcher {
 
   private deliverPublished(published: AppendedMessages): void {
     const sink = this.ctx.sink();
-    const { messages, deliver, done } = published;
+    const { count, done } = published;
     let waits: Promise<void>[] | undefined;
-    if (sink !== undefined) {
-      for (let i = 0; i < messages.length; i++) {
-        if (!deliver[i]) continue;
-        const r = sink.deliver(messages[i], this.topic, this.partition);
+    this.next += count;
+    try {
+      for (let i = 0; sink !== undefined && i < count; i++) {
+        if (!published.deliver(i)) continue;
+        const r = sink.deliver(published.message(i), this.topic, this.partition);
         if (r) (waits ??= []).push(r);
       }
+    } catch (err) {
+      // Stored but not all delivered: the publishers hear of it rather than wait for ever.
+      this.ctx.log.error({ err, topic: this.topic, partition: this.partition }, 'bridge: delivering to MQTT failed');
+      done.reject(err);
+      return;
     }
-    this.next += messages.length;
     if (waits === undefined) done.resolve();
     else Promise.all(waits).then(() => done.resolve(), (err: unknown) => done.reject(err));
   }

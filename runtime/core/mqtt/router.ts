@@ -25,6 +25,12 @@ export class MqttRouter {
   private readonly cache = new Map<string, MatchResult>();
   private readonly observers: PublishObserver[] = [];
   private binding: PublishBinding | undefined;
+  /**
+   * Cluster MQTT (runtime/cluster/mqtt-*.ts): says whether this broker delivers a message to a shared group (another
+   * broker's members may have been chosen), and hears of every change of subscriptions (the route table).
+   */
+  shareGate: ((groupKey: string, msg: MqttMessage) => boolean) | undefined;
+  onSubscriptionsChanged: (() => void) | undefined;
   /** Messages that found no subscriber (for statistics). */
   unrouted = 0;
 
@@ -38,6 +44,11 @@ export class MqttRouter {
     };
   }
 
+  /** Shows a message to the observers without routing it (a record that reached MQTT from a Kafka producer). */
+  observe(msg: MqttMessage): void {
+    for (let i = 0; i < this.observers.length; i++) this.observers[i](msg);
+  }
+
   /** Sets (or with undefined removes) the binding that takes over messages of bound topics. */
   setBinding(binding: PublishBinding | undefined): void {
     this.binding = binding;
@@ -46,6 +57,7 @@ export class MqttRouter {
   /** Adds or replaces a subscription (`$share/...` filters join a group). Returns true when it is new. */
   subscribe(subscriber: Subscriber, filter: string, options: SubscriptionOptions): boolean {
     this.cache.clear();
+    this.onSubscriptionsChanged?.();
     const shared = parseSharedFilter(filter);
     if (typeof shared === 'string') throw new Error(shared);
     if (shared) return this.trie.addShared(filter, shared.group, shared.filter, subscriber, options);
@@ -54,6 +66,7 @@ export class MqttRouter {
 
   unsubscribe(subscriber: Subscriber, filter: string): boolean {
     this.cache.clear();
+    this.onSubscriptionsChanged?.();
     const shared = parseSharedFilter(filter);
     if (typeof shared === 'string') return false;
     if (shared) return this.trie.removeShared(shared.group, shared.filter, subscriber);
@@ -100,6 +113,7 @@ export class MqttRouter {
       if (r) (waits ??= []).push(r);
     }
     for (let i = 0; i < shared.length; i++) {
+      if (this.shareGate !== undefined && !this.shareGate(shared[i].key, msg)) continue;
       const r = this.deliverShared(shared[i], msg, undefined);
       if (r) (waits ??= []).push(r);
     }

@@ -78,6 +78,15 @@ export class SessionStore {
     return [...sessions.values()];
   }
 
+  /** One client's stored offset cursors (bound topic → next offset per partition), e.g. when it connects elsewhere. */
+  async loadCursors(clientId: string): Promise<Map<string, number[]>> {
+    const cursors = new Map<string, number[]>();
+    for (const e of await this.meta.list<CursorRecord>('mqtt-cursors', `${clientId}\u0000`)) {
+      if (e.value.clientId === clientId) cursors.set(e.value.topic, e.value.offsets);
+    }
+    return cursors;
+  }
+
   saveSession(record: SessionRecord): Promise<void> {
     return this.writer.put('sessions', record.clientId, record);
   }

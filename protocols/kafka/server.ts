@@ -144,7 +144,11 @@ export function createKafkaServer(ctx: BrokerContext): ProtocolServer {
         // 'connection' sees the raw socket before the handshake: limits apply before any TLS work is done.
         secure.on('connection', (socket: net.Socket) => admit(socket));
         secure.on('secureConnection', (socket: tls.TLSSocket) => serve(socket, true));
-        secure.on('tlsClientError', (err, socket) => log.debug({ err, remoteAddress: socket.remoteAddress }, 'kafka TLS handshake failed'));
+        secure.on('tlsClientError', (err, socket) => {
+          // Node reports a handshake timeout or failure but leaves the socket open: close it, releasing its lease.
+          log.debug({ err, remoteAddress: socket.remoteAddress }, 'kafka TLS handshake failed');
+          socket.destroy();
+        });
         secure.on('error', (err) => log.error({ err }, 'kafka TLS listener error'));
         servers.push(secure);
         ports.kafkaTls = await listenOn(secure, ctx.config.kafkaTlsPort, ctx.config.host);

@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   clearInterval(sampler);
-  console.log('mqtt-hostile figures (MB):', JSON.stringify({ rssBefore: Math.round(rssBefore / MB), peakRss: Math.round(peakRss / MB), ...figures }));
+  console.log('mqtt-hostile figures (MB, ms):', JSON.stringify({ rssBefore: Math.round(rssBefore / MB), peakRss: Math.round(peakRss / MB), ...figures }));
   await node?.destroy();
 });
 
@@ -104,6 +104,32 @@ describe('oversized and stalled packets', () => {
     figures.oversizedClosedMs = Date.now() - started;
     expect(Date.now() - started).toBeLessThan(2000);
     expect(process.memoryUsage().rss).toBeLessThan(rssBefore + 200 * MB);
+  });
+
+  it('closes WebSocket connections whose frame header claims 250 MB, before reading any of it', async () => {
+    const upgrade = [
+      'GET /mqtt HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: mqtt', '', '',
+    ].join('\r\n');
+    // A masked binary frame with a 64-bit length of 250 MB, then nothing.
+    const header = Buffer.concat([Buffer.from([0x82, 0xff]), Buffer.alloc(4), Buffer.from([0x0f, 0xa0, 0x00, 0x00]), Buffer.alloc(4)]);
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const s = net.connect(node.ports.ws, '127.0.0.1');
+        s.on('error', () => undefined);
+        let answer = '';
+        s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+        s.write(upgrade);
+        await waitFor(() => answer.includes('\r\n\r\n'), 3000, 'the upgrade');
+        expect(answer).toMatch(/^HTTP\/1\.1 101/);
+        s.write(header);
+        return s;
+      }),
+    );
+    const started = Date.now();
+    await Promise.all(sockets.map(closed));
+    figures.wsOversizedClosedMs = Date.now() - started;
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('pauses reading above the memory high watermark (TCP and WebSocket), drops the stalled connections, then resumes', async () => {

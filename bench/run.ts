@@ -12,7 +12,7 @@ import { errorMessage, type Suite, type SuiteOptions, type SuiteResult } from '.
 import { renderTable } from './lib/table.js';
 import { mqttSuite } from './mqtt.js';
 
-const USAGE = `usage: npm run bench -- [mqtt|kafka|storage|storage-s3|mqtt-binding ...] [options]
+const USAGE = `usage: npm run bench -- [mqtt|kafka|storage|storage-s3|cluster-failover|mqtt-binding ...] [options]
   --duration S      measured window per scenario (default 5, --quick 2)
   --warmup S        traffic before the window (default 1)
   --rounds N        repetitions of MQTT and Kafka runs, tables show the median (default 3, --quick 1)
@@ -28,6 +28,8 @@ function suites(): Suite[] {
   if (storage) list.push(storage);
   const s3 = externalSuite('storage-s3', 'bench/storage-s3.ts', 'S3 storage engine (s3rver, counted requests)');
   if (s3) list.push(s3);
+  const failover = externalSuite('cluster-failover', 'bench/cluster-failover.ts', 'cluster failover time over repeated broker kills');
+  if (failover) list.push(failover);
   const binding = externalSuite('mqtt-binding', 'bench/mqtt-binding.ts', 'MQTT publish throughput, bound topic vs unbound');
   if (binding) list.push(binding);
   return list;

@@ -3,32 +3,16 @@
  * embedded metadata: it joins through the shared store (`--meta dynamodb`, the default here) and serves the
  * partitions the scheduler gives it; `meta` runs the scheduler loop. Both take every config flag `start` takes.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { startMeta } from '../cluster/meta-role.js';
-import { CONFIG_KEYS, loadConfig } from '../config/load.js';
-import { envName, flagName, nodeConfigSchema, type NodeConfig } from '../config/schema.js';
+import { loadConfig } from '../config/load.js';
+import { envName, type NodeConfig } from '../config/schema.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startNode } from '../node.js';
+import { addConfigOptions } from './options.js';
 
 /** Exit code of a broker that lost its membership or was fenced: its supervisor should start it again. */
 export const EXIT_LOST_LEASE = 75;
-
-/** Adds one `--kebab-case` option per config key (as `start` does) plus --config. */
-export function addConfigOptions(cmd: Command): Command {
-  cmd.option('-c, --config <file>', 'YAML or JSON config file (env ROBUSTMQ_CONFIG)');
-  const defaults = nodeConfigSchema.parse({}) as Record<string, unknown>;
-  for (const key of CONFIG_KEYS) {
-    const field = nodeConfigSchema.shape[key] as { description?: string };
-    const help = `${field.description ?? key} [env ${envName(key)}]`;
-    if (typeof defaults[key] === 'boolean') {
-      cmd.addOption(new Option(`--${flagName(key)}`, `${help} (default ${String(defaults[key])})`));
-      cmd.addOption(new Option(`--no-${flagName(key)}`, `disable --${flagName(key)}`));
-    } else {
-      cmd.addOption(new Option(`--${flagName(key)} <value>`, help).default(undefined, String(defaults[key])));
-    }
-  }
-  return cmd;
-}
 
 /** Config for a cluster role: `--meta dynamodb`, and `--storage s3` when a bucket is set, unless given otherwise. */
 function roleConfig(opts: Record<string, unknown>): NodeConfig {

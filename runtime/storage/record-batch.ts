@@ -129,6 +129,25 @@ export function setPartitionLeaderEpoch(buf: Buffer, pos: number, epoch: number)
   buf.writeInt32BE(epoch, pos + 12);
 }
 
+/**
+ * Headers of concatenated batches for an engine's append: refuses input that is not a whole number of batches
+ * (CRC and counts are the caller's `validateBatches`).
+ */
+export function splitBatches(buf: Buffer): BatchHeader[] {
+  const headers: BatchHeader[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const h = buf.length - pos < BATCH_HEADER_SIZE ? undefined : readBatchHeader(buf, pos);
+    if (!h || h.magic !== 2 || h.size < BATCH_HEADER_SIZE || pos + h.size > buf.length || h.lastOffsetDelta < 0) {
+      throw new RobustMQError('CORRUPT_RECORD', `record batch at byte ${pos} is malformed or truncated`);
+    }
+    headers.push(h);
+    pos += h.size;
+  }
+  if (headers.length === 0) throw new RobustMQError('CORRUPT_RECORD', 'empty record set');
+  return headers;
+}
+
 /** Iterates the headers of concatenated, already-validated batches. */
 export function* batchHeaders(buf: Buffer): Generator<BatchHeader> {
   let pos = 0;

@@ -1,6 +1,6 @@
 import { RobustMQError } from '../../errors.js';
 import type { AppendResult, LogConfig, PartitionId, PartitionLog, ReadResult, TimeLookup } from '../engine.js';
-import { BATCH_HEADER_SIZE, readBatchHeader, type BatchHeader } from '../record-batch.js';
+import { splitBatches, type BatchHeader } from '../record-batch.js';
 import { PartitionIndex, type IndexEntry } from './partition-index.js';
 import { maxTimestamp, offsetForTime, readPartition, type BlockSource } from './reads.js';
 
@@ -149,20 +149,4 @@ export class S3PartitionLog implements PartitionLog {
       throw new RobustMQError('CLOSED', `partition ${this.label} ${this.closedReason}`);
     }
   }
-}
-
-/** Headers of the concatenated batches; refuses input that is not a whole number of batches. */
-function splitBatches(buf: Buffer): BatchHeader[] {
-  const headers: BatchHeader[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    const h = readBatchHeader(buf, pos);
-    if (h.size < BATCH_HEADER_SIZE || pos + h.size > buf.length || h.lastOffsetDelta < 0) {
-      throw new RobustMQError('CORRUPT_RECORD', `record batch at byte ${pos} is malformed or truncated`);
-    }
-    headers.push(h);
-    pos += h.size;
-  }
-  if (headers.length === 0) throw new RobustMQError('CORRUPT_RECORD', 'empty record set');
-  return headers;
 }

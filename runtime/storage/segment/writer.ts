@@ -16,7 +16,7 @@
  */
 import { RobustMQError } from '../../errors.js';
 import type { AppendResult } from '../engine.js';
-import { BATCH_HEADER_SIZE, readBatchHeader, setBaseOffset, type BatchHeader } from '../record-batch.js';
+import { setBaseOffset, splitBatches, type BatchHeader } from '../record-batch.js';
 import { ftruncate, writeAt } from './files.js';
 import { activeSegment, flushPolicyOf, storageError, type LogState } from './log-state.js';
 import { Segment } from './segment.js';
@@ -245,21 +245,4 @@ export class LogWriter {
     this.state.ctx.log.error({ err: cause, partition: this.state.id }, 'partition log failed');
     return this.failure;
   }
-}
-
-/** Headers of concatenated batches; refuses input that is not a whole number of v2 batches. */
-function splitBatches(buf: Buffer): BatchHeader[] {
-  const headers: BatchHeader[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    if (buf.length - pos < BATCH_HEADER_SIZE) break;
-    const h = readBatchHeader(buf, pos);
-    if (h.magic !== 2 || h.size < BATCH_HEADER_SIZE || pos + h.size > buf.length || h.lastOffsetDelta < 0) break;
-    headers.push(h);
-    pos += h.size;
-  }
-  if (headers.length === 0 || pos !== buf.length) {
-    throw new RobustMQError('CORRUPT_RECORD', `record batch at byte ${pos} is malformed or truncated`);
-  }
-  return headers;
 }

@@ -76,10 +76,8 @@ export class BridgeAppender {
   /** Queues `msg` for `target`'s partition; the promise settles once its batch is appended and delivered. */
   add(target: BindingTarget, msg: MqttMessage, timestamp: number, keepObject = false): Promise<void> {
     const max = this.topics.defaults.maxBatchBytes - BATCH_OVERHEAD;
-    let list = this.queues.get(target.topic);
-    if (list === undefined) this.queues.set(target.topic, (list = []));
-    let q = list[target.partition];
-    if (q === undefined) q = list[target.partition] = new PartitionQueue(target.topic, target.partition);
+    let q = target.queue as PartitionQueue | undefined;
+    if (q === undefined) target.queue = q = this.queueOf(target);
     let g = q.open;
     // With every append slot taken the group may grow to a whole batch; otherwise it goes out at EAGER_BYTES.
     if (g === undefined) g = q.open = new Group(q.appending >= MAX_IN_FLIGHT ? max : EAGER_BYTES + 4096, max);
@@ -107,6 +105,12 @@ export class BridgeAppender {
       }
     }
     return promise;
+  }
+
+  private queueOf(target: BindingTarget): PartitionQueue {
+    let list = this.queues.get(target.topic);
+    if (list === undefined) this.queues.set(target.topic, (list = []));
+    return (list[target.partition] ??= new PartitionQueue(target.topic, target.partition));
   }
 
   private tooLarge(target: BindingTarget, msg: MqttMessage): Promise<void> {

@@ -45,6 +45,25 @@ function headersOf(msg: MqttMessage): Buffer {
   return msg.properties === undefined ? PLAIN[(msg.qos << 1) | (msg.retain ? 1 : 0)] : encodeHeaders(recordHeaders(msg));
 }
 
+/** Bytes of the zigzag varint of `v`; lengths, counts and deltas here are small and not negative. */
+function sizeOf(v: number): number {
+  return v >= 0 && v < 64 ? 1 : v >= 0 && v < 8192 ? 2 : varintSize(v);
+}
+
+/** Writes the zigzag varint of `v` at `pos`; returns the position after it. */
+function put(buf: Buffer, pos: number, v: number): number {
+  if (v >= 0 && v < 64) {
+    buf[pos] = v << 1;
+    return pos + 1;
+  }
+  if (v >= 0 && v < 8192) {
+    buf[pos] = ((v << 1) & 0x7f) | 0x80;
+    buf[pos + 1] = v >> 6;
+    return pos + 2;
+  }
+  return writeVarint(buf, pos, v);
+}
+
 /** One batch being filled record by record; `finish` writes the header and CRC. */
 export class MqttBatchBuilder {
   private buf: Buffer;
@@ -77,18 +96,18 @@ export class MqttBatchBuilder {
     const len = payload.length;
     const delta = timestamp - this.baseTs;
     const count = this.count;
-    const body = 1 + varintSize(delta) + varintSize(count) + varintSize(key.length) + key.length + varintSize(len) + len + headers.length;
-    const need = this.pos + varintSize(body) + body;
+    const body = 1 + sizeOf(delta) + sizeOf(count) + sizeOf(key.length) + key.length + sizeOf(len) + len + headers.length;
+    const need = this.pos + sizeOf(body) + body;
     if (need > this.buf.length && !this.grow(need)) return -1;
     const buf = this.buf;
     // TypedArray#set rather than Buffer#copy: a third of the cost for the small pieces a record is made of.
-    let pos = writeVarint(buf, this.pos, body);
+    let pos = put(buf, this.pos, body);
     buf[pos++] = 0;
-    pos = writeVarint(buf, pos, delta);
-    pos = writeVarint(buf, pos, count);
-    pos = writeVarint(buf, pos, key.length);
+    pos = put(buf, pos, delta);
+    pos = put(buf, pos, count);
+    pos = put(buf, pos, key.length);
     buf.set(key, pos);
-    pos = writeVarint(buf, pos + key.length, len);
+    pos = put(buf, pos + key.length, len);
     const payloadAt = pos;
     buf.set(payload, pos);
     pos += len;

@@ -18,6 +18,8 @@ export interface BindingTarget {
    * so a topic name bound to several Kafka topics is still delivered once.
    */
   readonly primary: boolean;
+  /** Set by the appender: its queue for this partition, so a publish costs no lookup by name. */
+  queue?: object;
 }
 
 interface Bound {
@@ -33,6 +35,8 @@ export class BindingIndex {
   /** Bound topic names in name order (the primary is the first match). */
   private names: string[] = [];
   private readonly cache = new Map<string, readonly BindingTarget[]>();
+  private lastTopic: string | undefined;
+  private lastTargets: readonly BindingTarget[] = NONE;
 
   /** Adds, replaces or (with no bindings) removes a topic. Returns true when the topic is bound afterwards. */
   set(record: TopicRecord): boolean {
@@ -63,12 +67,16 @@ export class BindingIndex {
 
   /** The bound topics an MQTT PUBLISH to `mqttTopic` is appended to; empty when it is not bound. */
   targets(mqttTopic: string): readonly BindingTarget[] {
+    // A publisher repeats its topic name, and the decoder hands over the same string object while it does.
+    if (mqttTopic === this.lastTopic) return this.lastTargets;
     let hit = this.cache.get(mqttTopic);
     if (hit === undefined) {
       hit = this.compute(mqttTopic);
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
       this.cache.set(mqttTopic, hit);
     }
+    this.lastTopic = mqttTopic;
+    this.lastTargets = hit;
     return hit;
   }
 
@@ -104,6 +112,7 @@ export class BindingIndex {
   private changed(): void {
     this.names = [...this.bound.keys()].sort();
     this.cache.clear();
+    this.lastTopic = undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * InitProducerId (key 22): a fresh producer id with epoch 0 for idempotent producers — like Kafka, which hands
- * non-transactional producers a new id on every call. Transactions are not implemented, so a transactional id is
- * refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (clients report it at once instead of retrying).
+ * non-transactional producers a new id on every call. Transactions are not supported in this version, so a
+ * transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (clients report it at once, no retries).
  */
 import { mayOnCluster } from '../authz.js';
 import { ErrorCode } from '../errors.js';

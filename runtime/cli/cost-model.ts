@@ -47,6 +47,8 @@ export const PRICES = {
 
 /** The deployed shape (the CDK stack's props). */
 export interface Shape {
+  /** The stack's one-task `meta` service (prop schedulerService) for failover in seconds. @default true */
+  readonly metaService?: boolean;
   readonly minBrokers: number;
   readonly maxBrokers: number;
   readonly vcpu: number;
@@ -116,8 +118,14 @@ function fixedLines(shape: Shape, brokers: number): Line[] {
     4 * PRICES.cloudwatchAlarmMonth +
     (runs / 1e6) * PRICES.dynamoReadPerMillion;
   const polls = brokers * shape.polledNamespaces * SECONDS_PER_MONTH;
+  // The meta task: 0.25 vCPU / 0.5 GB, its public IPv4 address, and its leadership polls (2 a second).
+  const meta =
+    (0.25 * PRICES.fargateArmVcpuHour + 0.5 * PRICES.fargateArmGbHour + PRICES.publicIpv4Hour) * HOURS_PER_MONTH +
+    ((2 * SECONDS_PER_MONTH) / 1e6) * PRICES.dynamoReadPerMillion;
+  const metaLines: Line[] = shape.metaService === false ? [] : [{ item: 'Meta service: one Fargate ARM64 task, its IPv4 and polls', usd: meta }];
   return [
     { item: `Fargate ARM64, ${brokers} × (${shape.vcpu} vCPU, ${shape.memoryGb} GB)`, usd: brokers * perBroker },
+    ...metaLines,
     { item: 'Network load balancer, hours', usd: PRICES.nlbHour * HOURS_PER_MONTH },
     { item: `Public IPv4, ${brokers} task(s) + ${shape.zones} load balancer zones`, usd: (brokers + shape.zones) * PRICES.publicIpv4Hour * HOURS_PER_MONTH },
     { item: 'Scheduler: Lambda every minute, CloudWatch metrics and alarms', usd: scheduler },

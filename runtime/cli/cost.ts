@@ -30,6 +30,7 @@ const number = (flag: string, min: number, max = Infinity, integer = false) => (
 
 interface CostOptions {
   minBrokers: number;
+  metaService: boolean;
   maxBrokers: number;
   cpu: number;
   memory: number;
@@ -49,6 +50,7 @@ interface CostOptions {
 export function costCommand(): Command {
   return new Command('cost')
     .description(`monthly cost of the AWS deployment (npx cdk deploy) beside MSK Serverless and IoT Core (${PRICE_REGION} list prices of ${PRICES_AS_OF})`)
+    .option('--no-meta-service', 'leave out the one-task meta service (the stack prop schedulerService=false)')
     .option('--min-brokers <n>', 'brokers kept running (the stack prop minBrokers)', number('--min-brokers', 0, 1000, true), 1)
     .option('--max-brokers <n>', 'most brokers (maxBrokers)', number('--max-brokers', 1, 1000, true), 4)
     .option('--cpu <vcpu>', 'vCPU per broker task', number('--cpu', 0.25, 16), 0.25)
@@ -67,6 +69,7 @@ export function costCommand(): Command {
     .action((opts: CostOptions) => {
       if (opts.minBrokers > opts.maxBrokers) throw new InvalidArgumentError('--min-brokers must not exceed --max-brokers');
       const shape: Shape = {
+        metaService: opts.metaService,
         minBrokers: opts.minBrokers,
         maxBrokers: opts.maxBrokers,
         vcpu: opts.cpu,

@@ -43,8 +43,18 @@ describe('cost model', () => {
     expect(line(idle.lines, 'Network load balancer, hours')).toBeCloseTo(16.425, 6);
     expect(line(idle.lines, 'Public IPv4')).toBeCloseTo(3 * 0.005 * 730, 6);
     expect(idle.lines.some((l) => l.item.startsWith('S3'))).toBe(false);
-    expect(idle.total).toBeGreaterThan(35);
-    expect(idle.total).toBeLessThan(45);
+    const withoutMeta = robustmqIdle({ ...shape, metaService: false });
+    expect(withoutMeta.total).toBeGreaterThan(35);
+    expect(withoutMeta.total).toBeLessThan(45);
+    expect(withoutMeta.lines.some((l) => l.item.startsWith('Meta service'))).toBe(false);
+  });
+
+  it('adds the one-task meta service (failover in seconds) unless it is left out', () => {
+    const idle = robustmqIdle(shape);
+    const meta = line(idle.lines, 'Meta service');
+    expect(meta).toBeGreaterThan((0.25 * 0.03238 + 0.5 * 0.00356 + 0.005) * 730);
+    expect(meta).toBeLessThan(20);
+    expect(idle.total).toBeCloseTo(robustmqIdle({ ...shape, metaService: false }).total + meta, 6);
   });
 
   it('drops the tasks but keeps the load balancer when minBrokers is 0', () => {

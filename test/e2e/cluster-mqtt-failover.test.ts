@@ -9,48 +9,27 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RouteEntry } from '../../runtime/cluster/mqtt-routes.js';
 import { assertBuilt } from '../helpers/cli.js';
-import { startBrokerProcess, startInfra, startMeta, until, type Child, type ClusterInfra } from '../helpers/cluster.js';
-import { collect, connectClient, endAll, sleep, waitFor, type Received } from '../helpers/mqtt.js';
+import { until, type ClusterInfra } from '../helpers/cluster.js';
+import { MqttCluster } from '../helpers/cluster-mqtt.js';
+import { collect, sleep, waitFor, type Received } from '../helpers/mqtt.js';
 
 const LEASE_TTL_MS = 3000;
+const cluster = new MqttCluster();
+const { brokers, clients } = cluster;
 let infra: ClusterInfra;
-let meta: Child;
-const brokers = new Map<string, Child>();
-const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   assertBuilt();
-  infra = await startInfra('cmqttfo');
-  meta = await startMeta(infra);
-  for (const id of ['b1', 'b2', 'b3']) brokers.set(id, await startBrokerProcess(infra, id, { 'cluster-lease-ttl-ms': LEASE_TTL_MS }));
+  await cluster.start('cmqttfo', { 'cluster-lease-ttl-ms': LEASE_TTL_MS });
+  infra = cluster.infra;
 }, 90_000);
 
-afterAll(async () => {
-  await endAll(...clients);
-  for (const b of brokers.values()) b.kill('SIGKILL');
-  meta?.kill('SIGKILL');
-  await Promise.all([...brokers.values(), ...(meta ? [meta] : [])].map((c) => c.exited));
-  await infra?.close();
-});
+afterAll(() => cluster.close());
 
-function url(id: string): string {
-  return `mqtt://127.0.0.1:${brokers.get(id)!.ports.mqtt}`;
-}
-
-async function client(id: string, options: Parameters<typeof connectClient>[1] = {}): Promise<MqttClient> {
-  const c = await connectClient(url(id), options);
-  clients.push(c);
-  return c;
-}
-
-async function routed(brokerId: string, filter: string): Promise<void> {
-  const store = await infra.meta();
-  await until(async () => ((await store.get<RouteEntry>('mqtt-routes', brokerId))?.value.filters.includes(filter) ? true : undefined), 10_000);
-  await sleep(700);
-}
-
+const url = (id: string): string => cluster.url(id);
+const client = (id: string, options: Parameters<typeof cluster.client>[1] = {}): Promise<MqttClient> => cluster.client(id, options);
+const routed = (brokerId: string, filter: string): Promise<void> => cluster.routed(brokerId, filter);
 const payloads = (got: Received[], prefix: string): string[] => got.map((m) => m.payload).filter((p) => p.startsWith(prefix));
 
 describe('MQTT when a broker dies', () => {

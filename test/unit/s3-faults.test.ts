@@ -135,7 +135,17 @@ describe('S3 engine under injected S3 faults', () => {
     expect(log.highWatermark()).toBe(2);
     expect((await readAll(log)).map(valueText)).toEqual(['before-0', 'before-1']);
     proxy.rule = () => undefined;
-    expect(await log.append(textBatch(['after']))).toMatchObject({ baseOffset: 2, lastOffset: 2 });
+    // The writer may still be backing off from the outage: like a producer, retry while the error says retriable.
+    let result;
+    for (let attempt = 0; result === undefined; attempt++) {
+      try {
+        result = await log.append(textBatch(['after']));
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'STORAGE_UNAVAILABLE', retriable: true });
+        if (attempt >= 10) throw err;
+      }
+    }
+    expect(result).toMatchObject({ baseOffset: 2, lastOffset: 2 });
     const again = await reopen(e);
     const reopened = await again.openPartition({ topic: 'o', partition: 0 }, KEEP);
     expect((await readAll(reopened)).map(valueText)).toEqual(['before-0', 'before-1', 'after']);

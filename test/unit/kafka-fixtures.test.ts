@@ -2,33 +2,14 @@
  * Requests captured from real clients (test/fixtures/kafka/capture.ts: kafkajs 2.x and kcat/librdkafka 2.0) decode
  * to what the client meant and re-encode to the very same bytes, for every fixture.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { KAFKA_APIS } from '../../protocols/kafka/apis/index.js';
-import { isFlexible } from '../../protocols/kafka/apis/types.js';
-import { decode, encode } from '../../protocols/kafka/codec/codec.js';
-import { readRequestHeader, skipHeaderTags, writeRequestHeader } from '../../protocols/kafka/codec/header.js';
-import { Reader } from '../../protocols/kafka/codec/reader.js';
-import { Writer } from '../../protocols/kafka/codec/writer.js';
 import { Compression, compressionOf, decodeRecords, validateBatches } from '../../runtime/storage/record-batch.js';
+import { FixtureSet } from '../helpers/kafka-fixtures.js';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/kafka');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.hex'));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function load(name: string): { header: ReturnType<typeof readRequestHeader>; body: any; frame: Buffer } {
-  const frame = Buffer.from(readFileSync(path.join(dir, name), 'utf8').trim(), 'hex');
-  const r = new Reader(frame);
-  const header = readRequestHeader(r);
-  const api = KAFKA_APIS.find((a) => a.apiKey === header.apiKey)!;
-  const flexible = isFlexible(api, header.apiVersion);
-  if (flexible) skipHeaderTags(r);
-  const body = decode(api.request, r, header.apiVersion, flexible);
-  expect(r.remaining).toBe(0);
-  return { header, body, frame };
-}
+const set = new FixtureSet('kafka', KAFKA_APIS);
+const fixtures = set.names;
+const load = (name: string) => set.load(name);
 
 describe('captured client requests', () => {
   it('has fixtures from both clients', () => {
@@ -37,15 +18,7 @@ describe('captured client requests', () => {
   });
 
   it.each(fixtures)('%s decodes and re-encodes byte for byte', (name) => {
-    const { header, body, frame } = load(name);
-    const api = KAFKA_APIS.find((a) => a.apiKey === header.apiKey)!;
-    expect(header.apiVersion).toBeGreaterThanOrEqual(api.minVersion);
-    expect(header.apiVersion).toBeLessThanOrEqual(api.maxVersion);
-    const flexible = isFlexible(api, header.apiVersion);
-    const w = new Writer();
-    writeRequestHeader(w, header, flexible);
-    encode(api.request, w, body, header.apiVersion, flexible);
-    expect(w.toBuffer().toString('hex')).toBe(frame.toString('hex'));
+    set.expectRoundTrip(name);
   });
 
   it('kcat ApiVersions v3 carries the client software name (flexible, header v2)', () => {

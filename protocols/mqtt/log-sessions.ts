@@ -18,6 +18,11 @@ import { LIVE, type Session } from './session.js';
 const READ_BYTES = 256 * 1024;
 
 const isShared = (filter: string): boolean => filter.startsWith('$share/');
+/** Whether a payload is a small view into a much larger buffer (a whole batch), which it would keep alive. */
+const pinsLargeBuffer = (payload: Buffer): boolean => {
+  const arena = payload.buffer.byteLength;
+  return arena > 16_384 && arena > 2 * payload.length;
+};
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class LogSessions implements LogSink {
@@ -54,8 +59,7 @@ export class LogSessions implements LogSink {
     // Flow control as for a direct publish: a subscriber that lags pauses the publishing connection.
     b.currentPublisher = msg.origin === undefined ? undefined : this.publisherOf(msg.origin);
     // A payload may be a view into its whole batch; a retained message may live for ever, so it gets its own copy.
-    const arena = msg.payload.buffer.byteLength;
-    const routed = msg.retain && arena > 16_384 && arena > 2 * msg.payload.length ? { ...msg, payload: Buffer.from(msg.payload) } : msg;
+    const routed = msg.retain && pinsLargeBuffer(msg.payload) ? { ...msg, payload: Buffer.from(msg.payload) } : msg;
     try {
       return b.router.route(routed);
     } finally {
@@ -120,10 +124,16 @@ export class LogSessions implements LogSink {
           offsets[p] = LIVE;
           break;
         }
+        // QoS 0 messages reach live subscribers just before their append: the position may be ahead of the log.
+        const stored = topics.partition(topic, p).highWatermark();
+        if (from >= stored) {
+          await topics.waitForData(topic, p, from, 100);
+          continue;
+        }
         if (!(await this.paced(session, conn))) return false;
         let read;
         try {
-          read = await this.bridge.read(topic, p, from, until, READ_BYTES);
+          read = await this.bridge.read(topic, p, from, Math.min(until, stored), READ_BYTES);
         } catch (err) {
           if (!isRobustMQError(err, 'NOT_FOUND')) throw err;
           offsets[p] = LIVE; // the topic or partition is gone: nothing left to read

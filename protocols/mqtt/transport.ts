@@ -29,6 +29,8 @@ export interface Transport {
 }
 
 const END_GRACE_MS = 1000;
+/** Bytes read from one socket before it lets the event loop turn (timers, file I/O, other sockets) go round. */
+const READ_BUDGET = 256 * 1024;
 
 export class TcpTransport implements Transport {
   readonly kind = 'tcp';
@@ -39,9 +41,21 @@ export class TcpTransport implements Transport {
     socket.setNoDelay(true);
   }
 
+  private paused = false;
+  private yielding = false;
+  private turnBytes = 0;
+
   start(handler: TransportHandler): void {
     const s = this.socket;
-    s.on('data', (chunk: Buffer) => handler.onData(chunk));
+    s.on('data', (chunk: Buffer) => {
+      handler.onData(chunk);
+      this.turnBytes += chunk.length;
+      if (this.turnBytes >= READ_BUDGET && !this.yielding) {
+        this.yielding = true;
+        s.pause();
+        setImmediate(this.endYield);
+      }
+    });
     s.on('drain', () => handler.onDrain());
     s.on('error', () => s.destroy()); // 'close' follows and reports it
     s.once('close', () => handler.onClose());
@@ -56,12 +70,20 @@ export class TcpTransport implements Transport {
   }
 
   pause(): void {
+    this.paused = true;
     this.socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.paused = false;
+    if (!this.yielding) this.socket.resume();
   }
+
+  private readonly endYield = (): void => {
+    this.yielding = false;
+    this.turnBytes = 0;
+    if (!this.paused) this.socket.resume();
+  };
 
   end(): void {
     this.socket.end();

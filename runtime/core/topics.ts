@@ -60,11 +60,22 @@ export interface AppendEvent {
   origin?: string;
 }
 
+/** An append the engine is about to see ('appending') or that failed ('appendFailed'). */
+export interface AppendStart {
+  topic: string;
+  partition: number;
+  batches: Buffer;
+  origin?: string;
+}
+
 export interface TopicManagerEvents {
   created: [TopicRecord];
   deleted: [string];
   updated: [TopicRecord];
+  /** Synchronously before the engine gets the batches: a listener may still append first (engines keep call order). */
+  appending: [AppendStart];
   appended: [AppendEvent];
+  appendFailed: [AppendStart];
   /** Cluster: this broker started (`leader`) or stopped leading a partition; state cached for it is stale. */
   leadership: [{ topic: string; partition: number; leader: boolean }];
 }
@@ -241,13 +252,22 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
 
   /**
    * Validates and appends concatenated RecordBatch v2 buffers to one partition, then wakes readers waiting on it.
-   * Resolves when the engine's durability policy is met.
+   * Resolves when the engine's durability policy is met. `encodedHere`: the batches were just encoded by this
+   * process (the MQTT bridge), within the size limit, so checking their CRCs again would only cost time.
    */
-  async append(topic: string, partition: number, batches: Buffer, origin?: string): Promise<AppendResult> {
+  async append(topic: string, partition: number, batches: Buffer, origin?: string, encodedHere = false): Promise<AppendResult> {
     const log = this.partition(topic, partition);
-    validateBatches(batches, this.defaults.maxBatchBytes);
+    if (!encodedHere) validateBatches(batches, this.defaults.maxBatchBytes);
+    const start: AppendStart = { topic, partition, batches, origin };
+    this.emit('appending', start);
     const started = process.hrtime.bigint();
-    const result = await log.append(batches);
+    let result: AppendResult;
+    try {
+      result = await log.append(batches);
+    } catch (err) {
+      this.emit('appendFailed', start);
+      throw err;
+    }
     const storage = this.topics.get(topic)?.record.storage ?? 'memory';
     this.metrics?.appendLatency.observe({ engine: storage }, Number(process.hrtime.bigint() - started) / 1e9);
     this.wake(topic, partition);

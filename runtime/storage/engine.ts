@@ -65,8 +65,10 @@ export interface PartitionLog {
   sizeBytes(): number;
   /**
    * Appends one or more concatenated RecordBatch v2 buffers, already validated by the caller
-   * (see `validateBatches`). The engine rewrites base offsets in the given buffer, so callers must not reuse it.
-   * Resolves once the data is durable according to the engine's policy.
+   * (see `validateBatches`). The engine rewrites base offsets in the given buffer, so callers must not reuse it
+   * while the append runs. Resolves once the data is durable according to the engine's policy; from then on the
+   * engine holds no reference to the buffer (it wrote or copied what it keeps), so the caller may fill it again.
+   * After a rejection it may not: an append that timed out can still be committed later.
    */
   append(batches: Buffer): Promise<AppendResult>;
   /** Reads from `offset`; OFFSET_OUT_OF_RANGE below log start or above the high watermark. */

@@ -94,6 +94,17 @@ export function storageConformance(factory: StorageFactory): void {
       ]);
     });
 
+    it('keeps no reference to an appended buffer once the append resolved (the caller may fill it again)', async () => {
+      const log = await newLog();
+      const first = textBatch(['a1', 'a2', 'a3']);
+      await log.append(first);
+      first.fill(0xee);
+      const second = textBatch(['b1']);
+      await log.append(second);
+      second.fill(0xee);
+      expect((await readAll(log, 0)).map(valueText)).toEqual(['a1', 'a2', 'a3', 'b1']);
+    });
+
     it('reads from the middle of a batch and across batch boundaries', async () => {
       const log = await newLog();
       for (let b = 0; b < 4; b++) await log.append(textBatch(texts(`b${b}-`, 5)));

@@ -6,7 +6,8 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kcat } from '../helpers/kafka-kcat.js';
-import { connectClient, connectWithConnack, endAll, sleep, waitFor, type Received } from '../helpers/mqtt.js';
+import type { IPublishPacket } from 'mqtt-packet';
+import { connectClient, connectWithConnack, endAll, RawClient, sleep, waitFor, type Received } from '../helpers/mqtt.js';
 import { tempDir } from '../helpers/node.js';
 import { kafkaClient, startBridgeNode, type BridgeNode } from './bridge-helpers.js';
 
@@ -129,6 +130,50 @@ describe('persistent sessions on bound topics', () => {
     expect(again).toEqual([...again].sort((a, b) => a - b));
     expect(values(first.got).length + again.length - 500).toBeLessThanOrEqual(40);
     await endAll(second.client);
+  });
+
+  it('leave and come back while QoS 0 publishes stream in (segment engine): every message once, in order', async () => {
+    // QoS 0 reaches live subscribers before its append completes, so a session can leave with messages it had
+    // ahead of the log: its cursor must point past exactly those, and its return must wait for them to be stored.
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    node = await startBridgeNode({ dataDir, storage: 'segment' });
+    await node.context.topics.create({ name: 'sensors', partitions: 2, storage: 'segment', mqttBindings: ['sensors/#'] });
+    const port = node.ports.mqtt;
+    const total = 6000;
+    const subscriber = async (): Promise<RawClient> => {
+      const c = await RawClient.open(port);
+      await c.connect({ clientId: 'streamed', clean: false });
+      c.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'sensors/#', qos: 0 }] });
+      await c.next('suback');
+      return c;
+    };
+    const seen = (c: RawClient): number[] => c.packets.filter((p): p is IPublishPacket => p.cmd === 'publish').map((p) => Number(p.payload.toString()));
+
+    const first = await subscriber();
+    const pub = await connectClient(node.mqttUrl, { clientId: 'streamer' });
+    let published = 0;
+    const publishing = (async () => {
+      for (; published < total; published++) {
+        pub.publish('sensors/dev1/t', String(published), { qos: 0 });
+        if (published % 50 === 49) await sleep(1);
+      }
+    })();
+    await waitFor(() => seen(first).length >= 1500, 20_000, 'the first 1,500 live');
+    // Leaves mid-stream, reading everything the broker wrote before it closed the connection.
+    first.send({ cmd: 'disconnect' });
+    await first.waitClosed(5000);
+    await waitFor(() => published >= 3500, 20_000, 'publishing while away');
+    const second = await subscriber();
+    await publishing;
+    await waitFor(() => seen(second).includes(total - 1), 20_000, 'the last message');
+    const a = seen(first);
+    const b = seen(second);
+    expect(a).toEqual(range(0, a.length));
+    expect(b).toEqual(range(a.length, total - a.length));
+    first.close();
+    second.close();
+    await endAll(pub);
   });
 
   it('forgets cursors when the session ends (clean start)', async () => {

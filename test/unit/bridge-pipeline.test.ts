@@ -1,6 +1,7 @@
 /**
- * TopicBridge over a real TopicManager (memory engine): MQTT claims are appended in per-partition batches and
- * delivered after their append, in order; appends wait for each other (group commit); publishers are held back
+ * TopicBridge over a real TopicManager (memory engine, segment where buffers are reused): MQTT claims are appended
+ * in per-partition batches and delivered after their append, in order — QoS 0 as it arrives, without overtaking
+ * anything in the log; appends wait for each other (group commit); publishers are held back
  * while too much waits; failures reach the publisher; Kafka batches (compressed or not, or missed) are delivered
  * in offset order; the log reads back as messages for resuming sessions.
  */
@@ -18,6 +19,7 @@ import { createLogger } from '../../runtime/logger.js';
 import { EmbeddedMetaStore } from '../../runtime/meta/embedded/store.js';
 import type { PartitionLog } from '../../runtime/storage/engine.js';
 import { MemoryStorageEngine } from '../../runtime/storage/memory/engine.js';
+import { SegmentStorageEngine } from '../../runtime/storage/segment/engine.js';
 import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD, Compression, batchHeaders, encodeRecordBatch } from '../../runtime/storage/record-batch.js';
 import { tempDir } from '../helpers/node.js';
 
@@ -25,6 +27,7 @@ let dir: string;
 let meta: EmbeddedMetaStore;
 let topics: TopicManager;
 let bridge: TopicBridge;
+let segment: SegmentStorageEngine;
 let got: Array<{ msg: MqttMessage; topic: string; partition: number }>;
 
 beforeEach(async () => {
@@ -32,7 +35,8 @@ beforeEach(async () => {
   meta = await EmbeddedMetaStore.open(path.join(dir, 'meta'));
   const log = createLogger('silent', { pretty: false });
   const defaults = { storage: 'memory' as const, partitions: 1, retentionMs: -1, retentionBytes: -1, maxBatchBytes: 1_049_600 };
-  topics = new TopicManager(meta, { memory: new MemoryStorageEngine() }, defaults, undefined, log);
+  segment = new SegmentStorageEngine({ dataDir: path.join(dir, 'logs'), flush: { mode: 'always' } });
+  topics = new TopicManager(meta, { memory: new MemoryStorageEngine(), segment }, defaults, undefined, log);
   await topics.start();
   bridge = new TopicBridge(topics, log);
   bridge.start();
@@ -42,6 +46,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await bridge.close();
+  await topics.close();
+  await segment.close();
   await meta.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -229,6 +235,98 @@ describe('TopicBridge', () => {
     expect(bridge.claim(mqtt('late/x', 'not bound'))).toBeUndefined();
     await topics.delete('late');
     expect(bridge.positions('late')).toBeUndefined();
+  });
+});
+
+describe('TopicBridge, QoS 0', () => {
+  const kafkaBatch = (key: string, value: string): Buffer => encodeRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value) }]);
+  const payloads = (): string[] => got.map((g) => g.msg.payload.toString());
+  const logValues = async (topic: string, partition = 0): Promise<string[]> =>
+    (await bridge.read(topic, partition, 0, Number.MAX_SAFE_INTEGER, 1 << 30)).messages.map((m) => m.msg.payload.toString());
+
+  it('hands QoS 0 publishes to MQTT at once, appends them in the same turn, and counts them in the position', async () => {
+    await topics.create({ name: 'q0', partitions: 1, mqttBindings: ['q0/#'] });
+    const waits = Array.from({ length: 10 }, (_, i) => bridge.claim(mqtt('q0/x', `m${i}`, 0), 1000 + i)!);
+    // Delivered before the append: the very objects, in publish order.
+    expect(payloads()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(got[0].msg.origin).toBe('c1');
+    expect(topics.partition('q0', 0).highWatermark()).toBe(0);
+    expect(bridge.position('q0', 0)).toBe(10);
+    await Promise.all(waits);
+    expect(topics.partition('q0', 0).highWatermark()).toBe(10);
+    expect(bridge.position('q0', 0)).toBe(10);
+    expect(await logValues('q0')).toEqual(payloads());
+    expect(got).toHaveLength(10); // not a second time after the append
+  });
+
+  it('puts QoS 0 messages already delivered into the log before a Kafka producer\'s append, and later ones after it', async () => {
+    await topics.create({ name: 'mix', partitions: 1, mqttBindings: ['mix/#'] });
+    const gate = hold(topics.partition('mix', 0));
+    const early = ['a', 'b', 'c'].map((v) => bridge.claim(mqtt('mix/dev', v, 0))!);
+    expect(payloads()).toEqual(['a', 'b', 'c']);
+    const produced = topics.append('mix', 0, kafkaBatch('mix/dev', 'K'), 'kafka');
+    // The producer's append is in flight: a QoS 0 message now must not overtake its record.
+    const late = bridge.claim(mqtt('mix/dev', 'd', 0))!;
+    expect(payloads()).toEqual(['a', 'b', 'c']);
+    gate.release();
+    await Promise.all([...early, produced, late]);
+    expect(payloads()).toEqual(['a', 'b', 'c', 'K', 'd']);
+    expect(await logValues('mix')).toEqual(['a', 'b', 'c', 'K', 'd']);
+    expect(bridge.position('mix', 0)).toBe(5);
+    // Nothing is in flight any more: QoS 0 goes straight through again.
+    void bridge.claim(mqtt('mix/dev', 'e', 0));
+    expect(payloads()).toEqual(['a', 'b', 'c', 'K', 'd', 'e']);
+    await bridge.drained();
+  });
+
+  it('keeps QoS 0 behind a QoS 1 message of the same partition still waiting for its append', async () => {
+    await topics.create({ name: 'order', partitions: 1, mqttBindings: ['order/#'] });
+    const first = bridge.claim(mqtt('order/x', 'qos1', 1))!;
+    const second = bridge.claim(mqtt('order/x', 'qos0', 0))!;
+    expect(got).toHaveLength(0);
+    await Promise.all([first, second]);
+    expect(payloads()).toEqual(['qos1', 'qos0']);
+    expect(await logValues('order')).toEqual(['qos1', 'qos0']);
+  });
+
+  it('takes back the position of QoS 0 messages whose append failed', async () => {
+    await topics.create({ name: 'lost', partitions: 1, mqttBindings: ['lost/#'] });
+    const log = topics.partition('lost', 0);
+    const original = log.append.bind(log);
+    log.append = async () => {
+      throw new Error('disk full');
+    };
+    const failed = bridge.claim(mqtt('lost/x', 'gone', 0))!;
+    expect(bridge.position('lost', 0)).toBe(1);
+    await expect(failed).rejects.toThrow('disk full');
+    expect(bridge.position('lost', 0)).toBe(0);
+    log.append = original;
+    await bridge.claim(mqtt('lost/x', 'kept', 0));
+    expect(bridge.position('lost', 0)).toBe(1);
+    expect(await logValues('lost')).toEqual(['kept']);
+  });
+
+  it.each(['memory', 'segment'] as const)('stores every record intact while batch buffers are filled again (%s engine)', async (storage) => {
+    await topics.create({ name: 'many', partitions: 3, storage, mqttBindings: ['many/#'] });
+    const sent = new Map<string, string[]>();
+    for (let turn = 0; turn < 40; turn++) {
+      for (let i = 0; i < 250; i++) {
+        const topic = `many/dev${i % 7}`;
+        const value = `${turn}:${i}:${'x'.repeat(i % 50)}`;
+        void bridge.claim(mqtt(topic, value, 0));
+        sent.set(topic, [...(sent.get(topic) ?? []), value]);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await bridge.drained();
+    const stored = new Map<string, string[]>();
+    for (let p = 0; p < 3; p++) {
+      for (const m of (await bridge.read('many', p, 0, Number.MAX_SAFE_INTEGER, 1 << 30)).messages) {
+        stored.set(m.msg.topic, [...(stored.get(m.msg.topic) ?? []), m.msg.payload.toString()]);
+      }
+    }
+    expect(stored).toEqual(sent);
+    expect(got).toHaveLength(10_000);
   });
 });
 

@@ -5,12 +5,17 @@
  * batches bigger instead of making publishers queue one append each. Engines keep appends in call order, so records
  * land in the log in the order they were published. Publishers are held back while too much waits (QoS 0
  * publishers would otherwise outrun a slow engine).
+ *
+ * A group is either *handled* (its messages were handed to MQTT subscribers when they were published: QoS 0 on a
+ * partition with nothing else pending, see TopicBridge.claim) or not (delivered after the append). A partition
+ * never holds a handled group behind one that is not, so handled messages always come first in the log too.
  */
 import { RobustMQError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { TopicManager } from '../topics.js';
 import type { MqttMessage } from '../mqtt/message.js';
 import type { BindingTarget } from './bindings.js';
+import { BufferPool } from './batch-encoder.js';
 import { Deferred, Group, type AppendedMessages } from './group.js';
 
 export { Deferred, type AppendedMessages } from './group.js';
@@ -35,6 +40,8 @@ const MAX_IN_FLIGHT = 4;
 /** Queued or appending bytes above which publishers are held back, and below which they go on. */
 export const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 export const LOW_WATER_BYTES = 8 * 1024 * 1024;
+/** Batch buffers kept for reuse at most. */
+const POOL_BYTES = 8 * 1024 * 1024;
 
 class PartitionQueue {
   /** Full groups waiting for their turn, oldest first. */
@@ -42,6 +49,8 @@ class PartitionQueue {
   open: Group | undefined;
   /** Appends in flight. */
   appending = 0;
+  /** Groups not handled at publish time that are open, sealed or appending. */
+  slow = 0;
   scheduled = false;
   constructor(
     readonly topic: string,
@@ -63,6 +72,8 @@ export class BridgeAppender {
   /** True from above HIGH_WATER_BYTES until back under LOW_WATER_BYTES: publishers should wait for `relieved`. */
   overloaded = false;
   private relief: Deferred | undefined;
+  /** Batch buffers of handled groups, filled again once their append is delivered. */
+  private readonly pool = new BufferPool(POOL_BYTES);
   /** Buffers handed to TopicManager.append, until its 'appended' event claims them. */
   readonly inFlight = new Map<Buffer, AppendedMessages>();
 
@@ -71,23 +82,48 @@ export class BridgeAppender {
     private readonly log: Logger,
     /** Called for messages whose append succeeded without an 'appended' event taking them. */
     private readonly unclaimed: (topic: string, partition: number, batch: AppendedMessages) => void,
+    /** Called when the append of a handled group failed: its messages reached MQTT but not the log. */
+    private readonly lost: (topic: string, partition: number, count: number) => void,
   ) {}
+
+  /** Whether nothing waits to be delivered after its append in `target`'s partition. */
+  nothingPending(target: BindingTarget): boolean {
+    const q = target.queue as PartitionQueue | undefined;
+    return q === undefined || q.slow === 0;
+  }
 
   /** Queues `msg` for `target`'s partition; the promise settles once its batch is appended and delivered. */
   add(target: BindingTarget, msg: MqttMessage, timestamp: number, keepObject = false): Promise<void> {
+    return this.enqueue(target, msg, timestamp, keepObject, false) ?? this.tooLarge(target, msg);
+  }
+
+  /**
+   * Queues the record of a message the caller hands to MQTT itself (only while `nothingPending`); the promise
+   * settles once it is appended. Undefined when the message does not fit in a batch (`tooLarge`).
+   */
+  addHandled(target: BindingTarget, msg: MqttMessage, timestamp: number): Promise<void> | undefined {
+    return this.enqueue(target, msg, timestamp, false, true);
+  }
+
+  private enqueue(target: BindingTarget, msg: MqttMessage, timestamp: number, keepObject: boolean, handled: boolean): Promise<void> | undefined {
     const max = this.topics.defaults.maxBatchBytes - BATCH_OVERHEAD;
     let q = target.queue as PartitionQueue | undefined;
     if (q === undefined) target.queue = q = this.queueOf(target);
     let g = q.open;
+    if (g !== undefined && g.handled !== handled) {
+      if (g.count > 0) q.sealed.push(g);
+      g = undefined;
+    }
     // With every append slot taken the group may grow to a whole batch; otherwise it goes out at EAGER_BYTES.
-    if (g === undefined) g = q.open = new Group(q.appending >= MAX_IN_FLIGHT ? max : EAGER_BYTES + 4096, max);
+    if (g === undefined) g = q.open = new Group(q.appending >= MAX_IN_FLIGHT ? max : EAGER_BYTES + 4096, max, handled, this.pool);
     const before = g.bytes;
     if (!g.add(msg, target.key, timestamp, target.primary, keepObject)) {
-      if (g.count === 0) return this.tooLarge(target, msg);
+      if (g.count === 0) return undefined;
       q.sealed.push(g);
-      g = q.open = new Group(max, max);
-      if (!g.add(msg, target.key, timestamp, target.primary, keepObject)) return this.tooLarge(target, msg);
+      g = q.open = new Group(max, max, handled, this.pool);
+      if (!g.add(msg, target.key, timestamp, target.primary, keepObject)) return undefined;
     }
+    if (!handled && g.count === 1) q.slow++;
     this.pendingBytes += g.bytes - (g.count === 1 ? 0 : before);
     if (this.pendingBytes > HIGH_WATER_BYTES) this.overloaded = true;
     const promise = g.done.promise;
@@ -107,13 +143,24 @@ export class BridgeAppender {
     return promise;
   }
 
+  /**
+   * Starts the appends of everything queued for a partition now, whatever is in flight: another writer is about
+   * to append to it, and what MQTT subscribers already have must come first in the log.
+   */
+  flushNow(topic: string, partition: number): void {
+    const q = this.queues.get(topic)?.[partition];
+    if (q === undefined) return;
+    while (!q.empty) this.flush(q, true);
+  }
+
   private queueOf(target: BindingTarget): PartitionQueue {
     let list = this.queues.get(target.topic);
     if (list === undefined) this.queues.set(target.topic, (list = []));
     return (list[target.partition] ??= new PartitionQueue(target.topic, target.partition));
   }
 
-  private tooLarge(target: BindingTarget, msg: MqttMessage): Promise<void> {
+  /** The refusal of a message larger than a batch of `target`'s topic. */
+  tooLarge(target: BindingTarget, msg: MqttMessage): Promise<void> {
     const err = new RobustMQError('RECORD_TOO_LARGE', `a message of ${msg.payload.length} bytes does not fit in a record batch of ${target.topic}`);
     this.log.warn({ topic: target.topic, mqttTopic: msg.topic, bytes: msg.payload.length }, 'bridge: message too large for its bound topic');
     const refused = Promise.reject(err);
@@ -154,8 +201,8 @@ export class BridgeAppender {
     while (!q.empty && q.appending < MAX_IN_FLIGHT) this.flush(q);
   }
 
-  private flush(q: PartitionQueue): void {
-    if (q.appending >= MAX_IN_FLIGHT || q.empty) return;
+  private flush(q: PartitionQueue, force = false): void {
+    if ((q.appending >= MAX_IN_FLIGHT && !force) || q.empty) return;
     let g = q.sealed.shift();
     if (g === undefined) {
       g = q.open!;
@@ -171,7 +218,7 @@ export class BridgeAppender {
       return;
     }
     this.inFlight.set(buffer, group);
-    this.topics.append(q.topic, q.partition, buffer, MQTT_ORIGIN).then(
+    this.topics.append(q.topic, q.partition, buffer, MQTT_ORIGIN, true).then(
       () => {
         if (this.inFlight.delete(buffer)) this.unclaimed(q.topic, q.partition, group);
         this.finish(q, group, undefined);
@@ -190,8 +237,10 @@ export class BridgeAppender {
       this.relief?.resolve();
       this.relief = undefined;
     }
+    if (!g.handled) q.slow--;
     if (err !== undefined) {
-      this.log.warn({ err, topic: q.topic, partition: q.partition }, 'bridge: appending MQTT messages failed');
+      this.log.warn({ err, topic: q.topic, partition: q.partition, messages: g.count }, 'bridge: appending MQTT messages failed');
+      if (g.handled) this.lost(q.topic, q.partition, g.count);
       g.done.reject(err);
     }
     q.appending--;

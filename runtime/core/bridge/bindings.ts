@@ -20,6 +20,8 @@ export interface BindingTarget {
   readonly primary: boolean;
   /** Set by the appender: its queue for this partition, so a publish costs no lookup by name. */
   queue?: object;
+  /** Set by the bridge: the partition's dispatcher, for the same reason. */
+  dispatcher?: object;
 }
 
 interface Bound {

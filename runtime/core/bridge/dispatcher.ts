@@ -55,14 +55,41 @@ const READ_BYTES = 1024 * 1024;
 export class PartitionDispatcher {
   private readonly queue: Item[] = [];
   private busy = false;
+  /** MQTT messages handed to subscribers when published, whose append has not come back yet; they follow `next`. */
+  ahead = 0;
+  /** Appends by other writers (Kafka producers) started and not yet come back. */
+  foreign = 0;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-    /** First offset not yet handed to MQTT. */
+    /** First offset not yet handed to MQTT, not counting `ahead`. */
     public next: number,
     private readonly ctx: DispatchContext,
   ) {}
+
+  /** The offset after everything handed to MQTT so far (what a session going offline resumes from). */
+  get position(): number {
+    return this.next + this.ahead;
+  }
+
+  /**
+   * Whether an MQTT message may be handed to subscribers before its append: nothing appended, or being appended
+   * by another writer, still waits to be delivered, so it cannot overtake a record that comes before it in the log.
+   */
+  get clear(): boolean {
+    return !this.busy && this.queue.length === 0 && this.foreign === 0;
+  }
+
+  /** Counts a message handed to MQTT ahead of its append. */
+  handedAhead(): void {
+    this.ahead++;
+  }
+
+  /** Handed-ahead messages whose append failed: they will not take offsets. */
+  notStored(count: number): void {
+    this.ahead = Math.max(0, this.ahead - count);
+  }
 
   push(batches: Buffer, base: number, published: AppendedMessages | undefined, skip: boolean): void {
     if (!this.busy && this.queue.length === 0 && base === this.next && this.trySync(batches, published, skip)) return;
@@ -91,9 +118,13 @@ export class PartitionDispatcher {
         if (item.published !== undefined && item.base === this.next) this.deliverPublished(item.published);
         else {
           const published = item.published !== undefined;
-          for (const h of batchHeaders(item.batches)) await this.deliverStored(item.batches, h, item.skip, published);
+          // Handled messages reached MQTT when they were published: only the position moves past them.
+          const handled = item.published?.handled === true;
+          if (handled) this.notStored(item.published!.count);
+          for (const h of batchHeaders(item.batches)) await this.deliverStored(item.batches, h, item.skip || handled, published);
           // Whatever happened to the records, their publishers must not wait forever.
           item.published?.done.resolve();
+          item.published?.release();
         }
         this.queue.shift();
       }
@@ -106,10 +137,16 @@ export class PartitionDispatcher {
   }
 
   private deliverPublished(published: AppendedMessages): void {
-    const sink = this.ctx.sink();
     const { count, done } = published;
-    let waits: Promise<void>[] | undefined;
     this.next += count;
+    if (published.handled) {
+      this.ahead = Math.max(0, this.ahead - count);
+      done.resolve();
+      published.release();
+      return;
+    }
+    const sink = this.ctx.sink();
+    let waits: Promise<void>[] | undefined;
     try {
       for (let i = 0; sink !== undefined && i < count; i++) {
         if (!published.deliver(i)) continue;

@@ -3,7 +3,7 @@
  * record does not hold, and after the append hands the messages back to be delivered.
  */
 import type { MessageProperties, MqttMessage, QoS } from '../mqtt/message.js';
-import { MqttBatchBuilder } from './batch-encoder.js';
+import { MqttBatchBuilder, type BufferPool } from './batch-encoder.js';
 
 /** The MQTT messages of one appended batch, in record order, and the promise their publishers wait on. */
 export interface AppendedMessages {
@@ -12,7 +12,14 @@ export interface AppendedMessages {
   message(i: number): MqttMessage;
   /** Whether MQTT subscribers get message `i` from this topic (it is the message's primary binding). */
   deliver(i: number): boolean;
+  /**
+   * True when every message was handed to MQTT when it was published, before its append (QoS 0, see appender.ts):
+   * after the append only the partition's delivery position moves past them.
+   */
+  readonly handled: boolean;
   readonly done: Deferred;
+  /** Called once nothing reads the appended batch any more (its buffer may be filled again). */
+  release(): void;
 }
 
 export class Deferred {
@@ -45,8 +52,21 @@ export class Group implements AppendedMessages {
   /** The published objects themselves, only when asked to keep them. */
   private originals: MqttMessage[] | undefined;
 
-  constructor(capacity: number, max: number) {
-    this.builder = new MqttBatchBuilder(capacity, max);
+  constructor(
+    capacity: number,
+    max: number,
+    /** Messages handed to MQTT already: only their records are kept (AppendedMessages.handled). */
+    readonly handled = false,
+    /** Handled groups only (no message refers to their bytes): where the batch buffer comes from and goes back. */
+    private pool?: BufferPool,
+  ) {
+    this.builder = new MqttBatchBuilder(capacity, max, handled ? pool : undefined);
+    if (!handled) this.pool = undefined;
+  }
+
+  release(): void {
+    this.pool?.put(this.builder.buffer);
+    this.pool = undefined;
   }
 
   get count(): number {
@@ -61,6 +81,7 @@ export class Group implements AppendedMessages {
   add(msg: MqttMessage, key: Buffer, timestamp: number, deliver: boolean, keepObject: boolean): boolean {
     const at = this.builder.add(msg, key, timestamp);
     if (at < 0) return false;
+    if (this.handled) return true;
     if (keepObject) (this.originals ??= [])[this.builder.count - 1] = msg;
     this.topics.push(msg.topic);
     this.origins.push(msg.origin);
@@ -92,7 +113,7 @@ export class Group implements AppendedMessages {
   }
 
   deliver(i: number): boolean {
-    return (this.meta[i * 4 + 2] & 8) !== 0;
+    return !this.handled && (this.meta[i * 4 + 2] & 8) !== 0;
   }
 }
 

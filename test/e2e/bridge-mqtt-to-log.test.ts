@@ -4,6 +4,7 @@
  * per partition for a burst, retained messages keeping MQTT semantics, unbound topics untouched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HIGH_WATER_BYTES } from '../../runtime/core/bridge/appender.js';
 import { partitionForKey } from '../../runtime/core/bridge/murmur2.js';
 import type { PartitionLog } from '../../runtime/storage/engine.js';
 import { batchHeaders } from '../../runtime/storage/record-batch.js';
@@ -137,12 +138,14 @@ describe('MQTT publishes to a bound topic', () => {
     const raw = await RawClient.open(node.ports.mqtt, 4);
     await raw.connect({ clientId: 'flooder' });
     const payload = Buffer.alloc(20_000, 1);
-    for (let i = 0; i < 2000; i++) raw.send({ cmd: 'publish', topic: `flood/${i % 10}`, payload, qos: 0, retain: false, dup: false });
+    // Twice what the bridge buffers before it holds publishers back.
+    const count = Math.ceil((2 * HIGH_WATER_BYTES) / payload.length);
+    for (let i = 0; i < count; i++) raw.send({ cmd: 'publish', topic: `flood/${i % 10}`, payload, qos: 0, retain: false, dup: false });
     const conn = [...node.mqtt.broker.connections].find((c) => c.clientId === 'flooder')!;
     await waitFor(() => conn.readingPaused, 10_000, 'the publisher to be paused');
     expect(node.context.bridge!.overloaded).toBe(true);
     release();
-    await waitFor(() => log.highWatermark() === 2000, 20_000, 'all 2,000 records');
+    await waitFor(() => log.highWatermark() === count, 20_000, `all ${count} records`);
     log.append = original;
     raw.close();
   });

@@ -1,6 +1,6 @@
 /** MQTT message <-> Kafka record on a bound topic: headers, topic choice, and the batch encoder's exact bytes. */
 import { describe, expect, it } from 'vitest';
-import { MqttBatchBuilder } from '../../runtime/core/bridge/batch-encoder.js';
+import { BufferPool, MqttBatchBuilder } from '../../runtime/core/bridge/batch-encoder.js';
 import { filtersOverlap, BindingIndex } from '../../runtime/core/bridge/bindings.js';
 import { fromMqtt, mqttTopicOf, toMessage, toRecord } from '../../runtime/core/bridge/mapping.js';
 import { partitionForKey } from '../../runtime/core/bridge/murmur2.js';
@@ -106,6 +106,42 @@ describe('MqttBatchBuilder', () => {
     expect(builder.add(createMessage('t', Buffer.alloc(200), 0, false), Buffer.from('t'), 1)).toBeGreaterThan(0);
     expect(builder.add(createMessage('t', Buffer.alloc(200), 0, false), Buffer.from('t'), 1)).toBe(-1);
     expect(decodeRecords(builder.finish())).toHaveLength(1);
+  });
+});
+
+describe('BufferPool', () => {
+  it('hands back buffers of the asked size, keeps at most its limit, and lets go of what went unused', () => {
+    const pool = new BufferPool(3000);
+    const a = pool.take(1000);
+    const b = pool.take(1000);
+    const c = pool.take(2000);
+    pool.put(a);
+    pool.put(b);
+    pool.put(c); // over the limit: dropped
+    expect(pool.held).toBe(2000);
+    expect(pool.take(2000)).not.toBe(c);
+    expect(pool.take(1000)).toBe(b);
+    pool.put(b);
+    pool.trim(); // nothing was measured yet
+    expect(pool.held).toBe(2000);
+    expect(pool.take(1000)).toBe(b);
+    pool.put(b);
+    pool.trim(); // one buffer's worth was never needed since the last trim: the older one goes
+    expect(pool.held).toBe(1000);
+    expect(pool.take(1000)).toBe(b);
+    pool.put(b);
+    pool.trim();
+    pool.trim(); // idle since: nothing is kept
+    expect(pool.held).toBe(0);
+  });
+
+  it('lends a builder its buffer and takes the old one back when the batch grows', () => {
+    const pool = new BufferPool(1 << 20);
+    const builder = new MqttBatchBuilder(100, 10_000, pool);
+    const first = builder.buffer;
+    builder.add(createMessage('t/x', Buffer.alloc(500), 0, false), Buffer.from('t/x'), 1);
+    expect(builder.buffer).not.toBe(first);
+    expect(pool.take(first.length)).toBe(first);
   });
 });
 

@@ -38,10 +38,12 @@ const EAGER_BYTES = 64 * 1024;
  */
 const MAX_IN_FLIGHT = 4;
 /** Queued or appending bytes above which publishers are held back, and below which they go on. */
-export const HIGH_WATER_BYTES = 16 * 1024 * 1024;
-export const LOW_WATER_BYTES = 8 * 1024 * 1024;
-/** Batch buffers kept for reuse at most. */
-const POOL_BYTES = 8 * 1024 * 1024;
+export const HIGH_WATER_BYTES = 32 * 1024 * 1024;
+export const LOW_WATER_BYTES = 28 * 1024 * 1024;
+/** Batch buffers kept for reuse at most (about what is queued or appending at the high-water mark). */
+const POOL_BYTES = 32 * 1024 * 1024;
+/** How often buffers the pool did not need are let go. */
+const POOL_TRIM_MS = 10_000;
 
 class PartitionQueue {
   /** Full groups waiting for their turn, oldest first. */
@@ -76,6 +78,8 @@ export class BridgeAppender {
   private readonly pool = new BufferPool(POOL_BYTES);
   /** Buffers handed to TopicManager.append, until its 'appended' event claims them. */
   readonly inFlight = new Map<Buffer, AppendedMessages>();
+
+  private readonly trimTimer = setInterval(() => this.pool.trim(), POOL_TRIM_MS).unref();
 
   constructor(
     private readonly topics: TopicManager,
@@ -172,6 +176,11 @@ export class BridgeAppender {
   relieved(): Promise<void> {
     if (!this.overloaded) return Promise.resolve();
     return (this.relief ??= new Deferred()).promise;
+  }
+
+  /** Stops the pool's trimming (the bridge is closing). */
+  close(): void {
+    clearInterval(this.trimTimer);
   }
 
   /** Resolves once nothing is queued or being appended (shutdown). */

@@ -73,6 +73,8 @@ function put(buf: Buffer, pos: number, v: number): number {
 export class BufferPool {
   private readonly free = new Map<number, Buffer[]>();
   private bytes = 0;
+  /** The fewest bytes held since the last trim: that much was not needed meanwhile. */
+  private spare = 0;
 
   constructor(
     /** Bytes kept at most. */
@@ -84,6 +86,7 @@ export class BufferPool {
     const buf = list?.pop();
     if (buf === undefined) return Buffer.allocUnsafe(size);
     this.bytes -= size;
+    if (this.bytes < this.spare) this.spare = this.bytes;
     return buf;
   }
 
@@ -93,6 +96,19 @@ export class BufferPool {
     if (list === undefined) this.free.set(buf.length, (list = []));
     list.push(buf);
     this.bytes += buf.length;
+  }
+
+  /** Lets go of what went unused since the last call (run it now and then: an idle broker holds nothing). */
+  trim(): void {
+    let drop = this.spare;
+    for (const list of this.free.values()) {
+      while (drop > 0 && list.length > 0) {
+        const buf = list.shift()!;
+        drop -= buf.length;
+        this.bytes -= buf.length;
+      }
+    }
+    this.spare = this.bytes;
   }
 
   /** Bytes held for reuse. */

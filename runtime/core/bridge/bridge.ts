@@ -70,6 +70,7 @@ export class TopicBridge {
   /** Waits for queued MQTT appends, then stops following the topics. */
   async close(): Promise<void> {
     await this.appender.drained();
+    this.appender.close();
     this.topics.off('created', this.track);
     this.topics.off('updated', this.track);
     this.topics.off('deleted', this.untrack);

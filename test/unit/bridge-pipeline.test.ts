@@ -73,6 +73,17 @@ function hold(log: PartitionLog): { release(): void; calls: () => number } {
   return { release: () => open(), calls: () => calls };
 }
 
+/** Makes a partition's appends fail ("disk full") until the returned function is called. */
+function failAppends(log: PartitionLog): () => void {
+  const original = log.append.bind(log);
+  log.append = async () => {
+    throw new Error('disk full');
+  };
+  return () => {
+    log.append = original;
+  };
+}
+
 describe('TopicBridge', () => {
   it('appends a same-turn burst as one batch per partition, then delivers in publish order once stored', async () => {
     await topics.create({ name: 'sensors', partitions: 3, mqttBindings: ['sensors/#'] });
@@ -151,13 +162,9 @@ describe('TopicBridge', () => {
 
   it('rejects the publishers of a failed append and goes on with the next ones', async () => {
     await topics.create({ name: 'f', partitions: 1, mqttBindings: ['f/#'] });
-    const log = topics.partition('f', 0);
-    const original = log.append.bind(log);
-    log.append = async () => {
-      throw new Error('disk full');
-    };
+    const restore = failAppends(topics.partition('f', 0));
     await expect(bridge.claim(mqtt('f/x', 'lost'))).rejects.toThrow('disk full');
-    log.append = original;
+    restore();
     await bridge.claim(mqtt('f/x', 'kept'));
     expect(got.map((g) => g.msg.payload.toString())).toEqual(['kept']);
     expect(bridge.positions('f')).toEqual([1]);
@@ -291,16 +298,12 @@ describe('TopicBridge, QoS 0', () => {
 
   it('takes back the position of QoS 0 messages whose append failed', async () => {
     await topics.create({ name: 'lost', partitions: 1, mqttBindings: ['lost/#'] });
-    const log = topics.partition('lost', 0);
-    const original = log.append.bind(log);
-    log.append = async () => {
-      throw new Error('disk full');
-    };
+    const restore = failAppends(topics.partition('lost', 0));
     const failed = bridge.claim(mqtt('lost/x', 'gone', 0))!;
     expect(bridge.position('lost', 0)).toBe(1);
     await expect(failed).rejects.toThrow('disk full');
     expect(bridge.position('lost', 0)).toBe(0);
-    log.append = original;
+    restore();
     await bridge.claim(mqtt('lost/x', 'kept', 0));
     expect(bridge.position('lost', 0)).toBe(1);
     expect(await logValues('lost')).toEqual(['kept']);

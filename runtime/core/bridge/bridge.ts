@@ -43,7 +43,7 @@ export class TopicBridge {
       topics,
       log,
       (topic, partition, batch) => this.deliverNow(topic, partition, batch),
-      (topic, partition, count) => this.dispatchers.get(topic)?.[partition]?.notStored(count),
+      (topic, partition, count) => this.dispatchers.get(topic)?.[partition]?.settleAhead(count),
     );
     this.ctx = {
       topics,

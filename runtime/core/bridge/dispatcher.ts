@@ -86,8 +86,8 @@ export class PartitionDispatcher {
     this.ahead++;
   }
 
-  /** Handed-ahead messages whose append failed: they will not take offsets. */
-  notStored(count: number): void {
+  /** Handed-ahead messages that are no longer ahead of the log: stored (and passed), or refused by the engine. */
+  settleAhead(count: number): void {
     this.ahead = Math.max(0, this.ahead - count);
   }
 
@@ -120,7 +120,7 @@ export class PartitionDispatcher {
           const published = item.published !== undefined;
           // Handled messages reached MQTT when they were published: only the position moves past them.
           const handled = item.published?.handled === true;
-          if (handled) this.notStored(item.published!.count);
+          if (handled) this.settleAhead(item.published!.count);
           for (const h of batchHeaders(item.batches)) await this.deliverStored(item.batches, h, item.skip || handled, published);
           // Whatever happened to the records, their publishers must not wait forever.
           item.published?.done.resolve();
@@ -140,7 +140,7 @@ export class PartitionDispatcher {
     const { count, done } = published;
     this.next += count;
     if (published.handled) {
-      this.ahead = Math.max(0, this.ahead - count);
+      this.settleAhead(count);
       done.resolve();
       published.release();
       return;

@@ -73,6 +73,7 @@ export async function startDynalite(): Promise<Dynalite> {
       for (const client of clients) client.destroy();
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
+      await emulator.settled(2000);
       await new Promise<void>((resolve) => inner.close(() => resolve()));
     },
   };
@@ -108,17 +109,48 @@ class Emulator {
   private readonly ttl = new Map<string, string>();
   private readonly tokens = new Map<string, { hash: string; answer: Answer }>();
   readonly requests = new Map<string, number>();
+  /** Requests dynalite is still working on (possibly for a client that already went away). */
+  private working = 0;
+  private readonly idle: Array<() => void> = [];
 
   constructor(
     private readonly innerUrl: string,
     private readonly passthrough: RequestListener,
   ) {}
 
+  /**
+   * Resolves once dynalite finished every request it started (at most `timeoutMs`): closing it earlier closes its
+   * database under a request still reading it, which throws out of dynalite's own callbacks.
+   */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.working === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     this.requests.set(op, (this.requests.get(op) ?? 0) + 1);
     if (!EMULATED.has(op)) {
       if (op === 'DeleteTable' || op === 'CreateTable') this.keySchemas.clear();
+      this.working++;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        if (--this.working === 0) for (const wake of this.idle.splice(0)) wake();
+      };
+      // dynalite ends the response when it is done with the request, even after the client went away.
+      const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        finish();
+        return end(...args);
+      }) as typeof res.end;
       await this.lock.shared(
         () =>
           new Promise<void>((resolve) => {

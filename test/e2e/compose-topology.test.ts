@@ -268,11 +268,12 @@ describe('the S3/DynamoDB cluster (meta + brokers), run against s3rver and dynal
     } finally {
       await admin.disconnect();
     }
-    // The meta process spreads the partitions over both brokers.
+    // The meta process spreads the partitions over both brokers (it assigns them one by one: wait for all four).
     const led = await until(async () => {
       const status = await clusterStatus(entry.ports.admin!);
       const counts = Object.fromEntries(status.nodes.map((n) => [n.brokerId, n.led.filter((p) => p.topic === 'orders').length]));
-      return Object.values(counts).length === 2 && Object.values(counts).every((c) => c > 0) ? counts : undefined;
+      const values = Object.values(counts);
+      return values.length === 2 && values.every((c) => c > 0) && values.reduce((a, b) => a + b, 0) === 4 ? counts : undefined;
     }, 20_000);
     expect(Object.values(led).reduce((a, b) => a + b, 0)).toBe(4);
 

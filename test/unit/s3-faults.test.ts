@@ -52,6 +52,18 @@ async function reopen(e: TestS3Engine, options: Parameters<typeof openTestEngine
   return engine(options);
 }
 
+/** Appends like a producer: retries while the error says retriable (the writer may still be backing off). */
+async function appendRetrying(log: PartitionLog, values: string[]): Promise<AppendResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await log.append(textBatch(values));
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'STORAGE_UNAVAILABLE', retriable: true });
+      if (attempt >= 10) throw err;
+    }
+  }
+}
+
 /** Fails the first `count` requests of `kind` with the given faults in turn. */
 function failFirst(kind: string, faults: Fault[]): void {
   let seen = 0;
@@ -135,20 +147,27 @@ describe('S3 engine under injected S3 faults', () => {
     expect(log.highWatermark()).toBe(2);
     expect((await readAll(log)).map(valueText)).toEqual(['before-0', 'before-1']);
     proxy.rule = () => undefined;
-    // The writer may still be backing off from the outage: like a producer, retry while the error says retriable.
-    let result;
-    for (let attempt = 0; result === undefined; attempt++) {
-      try {
-        result = await log.append(textBatch(['after']));
-      } catch (err) {
-        expect(err).toMatchObject({ code: 'STORAGE_UNAVAILABLE', retriable: true });
-        if (attempt >= 10) throw err;
-      }
-    }
-    expect(result).toMatchObject({ baseOffset: 2, lastOffset: 2 });
+    expect(await appendRetrying(log, ['after'])).toMatchObject({ baseOffset: 2, lastOffset: 2 });
     const again = await reopen(e);
     const reopened = await again.openPartition({ topic: 'o', partition: 0 }, KEEP);
     expect((await readAll(reopened)).map(valueText)).toEqual(['before-0', 'before-1', 'after']);
+  });
+
+  it('does not commit an object whose PUT answered after its append had been rejected; the sweep deletes it', async () => {
+    const e = await engine({ appendTimeoutMs: 200, requestTimeoutMs: 5000, orphanGraceMs: 0 });
+    const log = await e.openPartition({ topic: 'd', partition: 0 }, KEEP);
+    failFirst('put', [{ type: 'delay', ms: 700 }]);
+    await expect(log.append(textBatch(['late']))).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', retriable: true });
+    expect(await appendRetrying(log, ['after'])).toMatchObject({ baseOffset: 0, lastOffset: 0 });
+    expect(e.stats().writer.rebuilt).toBe(1);
+    expect((await readAll(log)).map(valueText)).toEqual(['after']);
+    const prefix = `t/${dir.split('/').pop()}/objects/`;
+    expect(await listKeys(prefix)).toHaveLength(2); // the committed object and the one left uncommitted
+    await e.runMaintenance({ sweep: true, compact: false });
+    expect(await listKeys(prefix)).toHaveLength(1);
+    const again = await reopen(e);
+    const reopened = await again.openPartition({ topic: 'd', partition: 0 }, KEEP);
+    expect((await readAll(reopened)).map(valueText)).toEqual(['after']);
   });
 
   it('retries failed range GETs and reports a read that cannot finish in time as retriable', async () => {

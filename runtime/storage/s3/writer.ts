@@ -6,8 +6,10 @@
  *
  * Failures: a PUT or commit that fails retriably (503 SlowDown, 500, timeout, reset) is retried with backoff and
  * jitter, rebuilding the object from the appends still waiting. An append not committed by its deadline is
- * rejected with a retriable STORAGE_UNAVAILABLE at once; if its object is committed afterwards, its records stay
- * (at-least-once, as with any produce request that timed out). A fenced broker rejects with NOT_LEADER.
+ * rejected with a retriable STORAGE_UNAVAILABLE at once. An object whose PUT returns after one of its appends was
+ * rejected is not committed (it is rebuilt without that append), so a rejected append is stored only if its
+ * deadline passes during the commit itself (at-least-once, as with any produce request that timed out). A fenced
+ * broker rejects with NOT_LEADER.
  */
 import { RobustMQError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -47,10 +49,12 @@ export interface WriterStats {
   commits: number;
   failedAttempts: number;
   timedOut: number;
+  /** Objects written but not committed because appends in them had timed out meanwhile. */
+  rebuilt: number;
 }
 
 export class Writer {
-  readonly stats: WriterStats = { flushes: 0, commits: 0, failedAttempts: 0, timedOut: 0 };
+  readonly stats: WriterStats = { flushes: 0, commits: 0, failedAttempts: 0, timedOut: 0, rebuilt: 0 };
   private buffer: PendingAppend[] = [];
   private bufferedBytes = 0;
   private inflight: PendingAppend[] = [];
@@ -204,6 +208,13 @@ export class Writer {
       let step = 'PUT';
       try {
         await this.o.store.putOnce(objectKey, built.body);
+        if (live.some((a) => a.settled)) {
+          // Some of these appends were rejected (deadline) while the PUT ran: committing the object would store
+          // records their producers were told failed. Leave it as an orphan (the sweep deletes it) and rebuild
+          // from the appends still waiting.
+          this.stats.rebuilt++;
+          continue;
+        }
         step = 'commit';
         const outcome = await commitObject(this.o.fence, this.o.meta, metaKey, item, this.o.signal, this.o.log);
         if (outcome === 'fenced') return this.fail([...live, ...this.buffer], this.o.fence.notLeader());

@@ -29,32 +29,69 @@ export interface Transport {
 }
 
 const END_GRACE_MS = 1000;
-/** Bytes read from one socket before it lets the event loop turn (timers, file I/O, other sockets) go round. */
+/** Bytes read from one peer before it lets the event loop turn (timers, file I/O, other sockets) go round. */
 const READ_BUDGET = 256 * 1024;
+
+/**
+ * Reading with breaks: after READ_BUDGET bytes in one go the source is paused until the next loop turn (libuv
+ * would otherwise keep reading a flooding socket for up to 2 MiB per turn, holding timers and fsync completions
+ * back). A pause the connection asks for holds across such a break.
+ */
+class ReadGate {
+  private paused = false;
+  private yielding = false;
+  private turnBytes = 0;
+
+  constructor(
+    private readonly stop: () => void,
+    private readonly go: () => void,
+  ) {}
+
+  read(bytes: number): void {
+    this.turnBytes += bytes;
+    if (this.turnBytes >= READ_BUDGET && !this.yielding) {
+      this.yielding = true;
+      this.stop();
+      setImmediate(this.endBreak);
+    }
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.stop();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (!this.yielding) this.go();
+  }
+
+  private readonly endBreak = (): void => {
+    this.yielding = false;
+    this.turnBytes = 0;
+    if (!this.paused) this.go();
+  };
+}
 
 export class TcpTransport implements Transport {
   readonly kind = 'tcp';
   readonly remoteAddress: string;
+  private readonly gate: ReadGate;
 
   constructor(private readonly socket: Socket) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     socket.setNoDelay(true);
+    this.gate = new ReadGate(
+      () => socket.pause(),
+      () => socket.resume(),
+    );
   }
-
-  private paused = false;
-  private yielding = false;
-  private turnBytes = 0;
 
   start(handler: TransportHandler): void {
     const s = this.socket;
     s.on('data', (chunk: Buffer) => {
       handler.onData(chunk);
-      this.turnBytes += chunk.length;
-      if (this.turnBytes >= READ_BUDGET && !this.yielding) {
-        this.yielding = true;
-        s.pause();
-        setImmediate(this.endYield);
-      }
+      this.gate.read(chunk.length);
     });
     s.on('drain', () => handler.onDrain());
     s.on('error', () => s.destroy()); // 'close' follows and reports it
@@ -70,20 +107,12 @@ export class TcpTransport implements Transport {
   }
 
   pause(): void {
-    this.paused = true;
-    this.socket.pause();
+    this.gate.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    if (!this.yielding) this.socket.resume();
+    this.gate.resume();
   }
-
-  private readonly endYield = (): void => {
-    this.yielding = false;
-    this.turnBytes = 0;
-    if (!this.paused) this.socket.resume();
-  };
 
   end(): void {
     this.socket.end();
@@ -102,18 +131,26 @@ export class WsTransport implements Transport {
   readonly kind = 'ws';
   private handler: TransportHandler | undefined;
   private behind = false;
+  private readonly gate: ReadGate;
 
   constructor(
     private readonly ws: WebSocket,
     readonly remoteAddress: string,
-  ) {}
+  ) {
+    this.gate = new ReadGate(
+      () => ws.pause(),
+      () => ws.resume(),
+    );
+  }
 
   start(handler: TransportHandler): void {
     this.handler = handler;
     this.ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       // [MQTT-6.0.0-1] MQTT travels in binary frames only; a text frame closes the connection.
       if (!isBinary) return this.ws.close(1003, 'MQTT needs binary frames');
-      handler.onData(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data));
+      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      handler.onData(chunk);
+      this.gate.read(chunk.length);
     });
     this.ws.on('error', () => this.ws.terminate());
     this.ws.once('close', () => handler.onClose());
@@ -137,11 +174,11 @@ export class WsTransport implements Transport {
   }
 
   pause(): void {
-    this.ws.pause();
+    this.gate.pause();
   }
 
   resume(): void {
-    this.ws.resume();
+    this.gate.resume();
   }
 
   end(): void {

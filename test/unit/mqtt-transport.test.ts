@@ -1,11 +1,12 @@
 /**
- * TcpTransport over a real loopback socket: a connection that keeps sending lets the event loop go round after a
- * read budget (so file I/O and other sockets are not starved), without losing bytes, and a pause asked for by
- * the connection holds even when it comes while the transport is taking such a break.
+ * TcpTransport and WsTransport over real loopback connections: a peer that keeps sending lets the event loop go
+ * round after a read budget (so file I/O and other sockets are not starved), without losing bytes, and a pause
+ * asked for by the connection holds even when it comes while the transport is taking such a break.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TcpTransport, type TransportHandler } from '../../protocols/mqtt/transport.js';
+import { WebSocket, WebSocketServer } from 'ws';
+import { TcpTransport, WsTransport, type Transport, type TransportHandler } from '../../protocols/mqtt/transport.js';
 
 const MB = 1024 * 1024;
 let cleanup: Array<() => void> = [];
@@ -13,8 +14,15 @@ afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
 
-/** A connected pair: the server side wrapped in a TcpTransport, the client side raw. */
-async function pair(handler: (t: TcpTransport) => TransportHandler): Promise<{ transport: TcpTransport; server: net.Socket; client: net.Socket }> {
+interface Pair {
+  transport: Transport;
+  /** Spied on: what the transport pauses to take a break. */
+  source: { pause(): void };
+  send(data: Buffer): void;
+}
+
+/** A connected TCP pair: the server side wrapped in a TcpTransport, the client side raw. */
+async function tcpPair(handler: (t: Transport) => TransportHandler): Promise<Pair> {
   const listener = net.createServer();
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   const accepted = new Promise<net.Socket>((r) => listener.once('connection', r));
@@ -27,7 +35,28 @@ async function pair(handler: (t: TcpTransport) => TransportHandler): Promise<{ t
     server.destroy();
     listener.close();
   });
-  return { transport, server, client };
+  return { transport, source: server, send: (data) => void client.write(data) };
+}
+
+/** A connected WebSocket pair: the server side wrapped in a WsTransport; the client sends 64 KiB binary frames. */
+async function wsPair(handler: (t: Transport) => TransportHandler): Promise<Pair> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', r));
+  const accepted = new Promise<WebSocket>((r) => wss.once('connection', r));
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/mqtt`);
+  await new Promise<void>((r, j) => client.once('open', r).once('error', j));
+  const server = await accepted;
+  const transport = new WsTransport(server, 'test');
+  transport.start(handler(transport));
+  cleanup.push(() => {
+    client.terminate();
+    server.terminate();
+    wss.close();
+  });
+  const send = (data: Buffer): void => {
+    for (let at = 0; at < data.length; at += 64 * 1024) client.send(data.subarray(at, at + 64 * 1024), { binary: true });
+  };
+  return { transport, source: server, send };
 }
 
 const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -37,14 +66,17 @@ async function until(check: () => boolean, what: string): Promise<void> {
   if (!check()) throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('TcpTransport', () => {
+describe.each([
+  ['TcpTransport', tcpPair],
+  ['WsTransport', wsPair],
+] as const)('%s', (_name, pair) => {
   it('takes breaks while a peer floods it, and still receives every byte in order', async () => {
     const chunks: Buffer[] = [];
-    const { server, client } = await pair(() => ({ onData: (c) => void chunks.push(c), onDrain: () => undefined, onClose: () => undefined }));
-    const pauses = vi.spyOn(server, 'pause');
+    const { source, send } = await pair(() => ({ onData: (c) => void chunks.push(c), onDrain: () => undefined, onClose: () => undefined }));
+    const pauses = vi.spyOn(source, 'pause');
     const sent = Buffer.alloc(4 * MB);
     for (let i = 0; i < sent.length; i++) sent[i] = i % 251;
-    client.write(sent);
+    send(sent);
     await until(() => chunks.reduce((n, c) => n + c.length, 0) >= sent.length, '4 MiB');
     expect(Buffer.concat(chunks).equals(sent)).toBe(true);
     expect(pauses).toHaveBeenCalled();
@@ -53,7 +85,7 @@ describe('TcpTransport', () => {
   it('stays paused when the connection pauses it during a break, until the connection resumes it', async () => {
     let received = 0;
     let pausedAt = -1;
-    const { transport, client } = await pair((t) => ({
+    const { transport, send } = await pair((t) => ({
       onData: (c) => {
         received += c.length;
         // Past the read budget the transport is on a break; the connection now asks for a pause of its own.
@@ -65,7 +97,7 @@ describe('TcpTransport', () => {
       onDrain: () => undefined,
       onClose: () => undefined,
     }));
-    client.write(Buffer.alloc(8 * MB));
+    send(Buffer.alloc(8 * MB));
     await until(() => pausedAt >= 0, 'the pause');
     for (let i = 0; i < 20; i++) await immediate();
     await new Promise((r) => setTimeout(r, 50));

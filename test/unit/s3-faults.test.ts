@@ -8,6 +8,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppendResult, LogConfig, PartitionLog } from '../../runtime/storage/engine.js';
 import { readAll, tempDir, textBatch, texts, valueText } from '../helpers/batches.js';
+import { until } from '../helpers/groups.js';
 import { INTERNAL_ERROR, SLOW_DOWN, startFaultProxy, type Fault, type FaultProxy } from '../helpers/fault-proxy.js';
 import { openTestEngine, startS3rver, type TestS3, type TestS3Engine } from '../helpers/s3rver.js';
 
@@ -135,7 +136,7 @@ describe('S3 engine under injected S3 faults', () => {
   });
 
   it('fails appends with a retriable STORAGE_UNAVAILABLE when an outage outlasts the timeout, then recovers without holes', async () => {
-    const e = await engine({ appendTimeoutMs: 600 });
+    const e = await engine({ appendTimeoutMs: 1500 });
     const log = await e.openPartition({ topic: 'o', partition: 0 }, KEEP);
     await log.append(textBatch(['before-0', 'before-1']));
     proxy.rule = (req) => (req.kind === 'put' ? SLOW_DOWN : undefined);
@@ -154,10 +155,11 @@ describe('S3 engine under injected S3 faults', () => {
   });
 
   it('does not commit an object whose PUT answered after its append had been rejected; the sweep deletes it', async () => {
-    const e = await engine({ appendTimeoutMs: 200, requestTimeoutMs: 5000, orphanGraceMs: 0 });
+    const e = await engine({ appendTimeoutMs: 800, requestTimeoutMs: 10_000, orphanGraceMs: 0 });
     const log = await e.openPartition({ topic: 'd', partition: 0 }, KEEP);
-    failFirst('put', [{ type: 'delay', ms: 700 }]);
+    failFirst('put', [{ type: 'delay', ms: 2000 }]);
     await expect(log.append(textBatch(['late']))).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', retriable: true });
+    await until(() => e.stats().writer.rebuilt === 1); // the delayed PUT answered and its object was dropped
     expect(await appendRetrying(log, ['after'])).toMatchObject({ baseOffset: 0, lastOffset: 0 });
     expect(e.stats().writer.rebuilt).toBe(1);
     expect((await readAll(log)).map(valueText)).toEqual(['after']);

@@ -11,7 +11,7 @@ import type { ErrorWithReasonCode } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authOf } from '../../runtime/core/auth/service.js';
-import { collect, connectClient, endAll, mosquitto, sleep, startMqttNode, waitFor, type MqttTestNode } from '../helpers/mqtt.js';
+import { collect, connectClient, endAll, mosquitto, startMqttNode, waitFor, type MqttTestNode } from '../helpers/mqtt.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
 let pki: TestPki;
@@ -66,11 +66,14 @@ describe('MQTTS and WSS with passwords (--tls-cert, --tls-key, --auth on)', () =
     await waitFor(() => got.length === 1);
     expect(got[0]).toMatchObject({ topic: 'tls/a', payload: 'over-tls' });
 
-    const sub = mosquitto('mosquitto_sub', [...tlsArgs, '-V', '5', '-t', 'tls/b', '-C', '1', '-W', '5']);
-    await sleep(500); // let it subscribe
+    const sub = mosquitto('mosquitto_sub', [...tlsArgs, '-V', '5', '-t', 'tls/b', '-C', '1', '-W', '15', '-i', 'tls-sub']);
+    // Spawn, TLS handshake and the password check take a while on a busy machine: wait for the subscription itself.
+    await waitFor(() => node.server.broker.sessions.get('tls-sub')?.subscriptions.has('tls/b') === true, 10_000, 'mosquitto_sub to subscribe');
     const mqtts = await connectClient(`mqtts://127.0.0.1:${node.ports.mqttTls}`, { ...creds, ca, protocolVersion: 5 });
     await mqtts.publishAsync('tls/b', 'from-mqttjs', { qos: 1 });
-    expect((await sub).stdout.trim()).toBe('from-mqttjs');
+    const received = await sub;
+    expect(received.stdout.trim()).toBe('from-mqttjs');
+    expect(received.code, received.stderr).toBe(0);
     await endAll(wss, mqtts);
   });
 

@@ -88,22 +88,26 @@ describe('MQTT will messages', () => {
       properties: { willDelayInterval: 1, contentType: 'text/plain', userProperties: { why: 'test' } },
     };
     const session = { clientId: 'delayer', protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 30 } };
+    const delayer = () => node.server.broker.sessions.get('delayer');
+    // Returning in time: a 3 s delay leaves the reconnect seconds of slack on a busy machine.
     const a = await RawClient.open(node.ports.mqtt, 5);
-    await a.connect({ ...session, will });
+    await a.connect({ ...session, will: { ...will, properties: { ...will.properties, willDelayInterval: 3 } } });
+    const closedAt = Date.now();
     a.close();
-    await sleep(300);
+    await waitFor(() => delayer()?.pendingWill !== undefined, 3000, 'the broker to hold the will');
     const back = await connectClient(node.mqttUrl, session); // back within the delay: no will
-    await sleep(1200);
+    await sleep(closedAt + 3000 + 500 - Date.now()); // past the moment the will was due
     expect(w.got).toEqual([]);
     back.stream.destroy();
-    await waitFor(() => w.got.length === 0 && !node.server.broker.sessions.get('delayer')?.online);
+    await waitFor(() => w.got.length === 0 && !delayer()?.online);
+    expect(delayer()?.pendingWill).toBeUndefined(); // no will waits, whatever its delay
     await sleep(1200);
     expect(w.got).toEqual([]); // reconnected without a will this time
     const b = await RawClient.open(node.ports.mqtt, 5);
     await b.connect({ ...session, will });
     const t0 = Date.now();
     b.close();
-    await waitFor(() => w.got.length === 1, 3000, 'the delayed will');
+    await waitFor(() => w.got.length === 1, 10_000, 'the delayed will');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(w.got[0].packet.properties?.contentType).toBe('text/plain');
     expect(w.got[0].packet.properties?.userProperties).toEqual({ why: 'test' });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readBatchHeader, validateBatches } from '../../runtime/storage/record-batch.js';
 import type { SegmentStorageEngine } from '../../runtime/storage/segment/engine.js';
 import { readAll, tempDir, textBatch, texts, valueText } from '../helpers/batches.js';
+import { until } from '../helpers/groups.js';
 import { abandon, engineAt, KEEP, P0, partitionDir, segmentFiles, T0 } from './segment-helpers.js';
 
 describe('SegmentStorageEngine', () => {
@@ -115,15 +116,21 @@ describe('SegmentStorageEngine', () => {
     const engine = track(engineAt(dir, { flush: { mode: 'os' } }));
     const osLog = await engine.openPartition({ topic: 'os', partition: 0 }, KEEP);
     const alwaysLog = await engine.openPartition({ topic: 'always', partition: 0 }, { ...KEEP, flush: { mode: 'always' } });
-    const intervalLog = await engine.openPartition({ topic: 'interval', partition: 0 }, { ...KEEP, flush: { mode: 'interval', intervalMs: 300 } });
+    const INTERVAL = 2000; // long enough that the five appends cannot outlast it even on a busy machine
+    const intervalLog = await engine.openPartition({ topic: 'interval', partition: 0 }, { ...KEEP, flush: { mode: 'interval', intervalMs: INTERVAL } });
     for (let i = 0; i < 5; i++) await osLog.append(textBatch([`${i}`]));
     expect(engine.stats().syncs).toBe(0);
     for (let i = 0; i < 5; i++) await alwaysLog.append(textBatch([`${i}`]));
     expect(engine.stats().syncs).toBe(5);
+    const firstAppend = Date.now();
     for (let i = 0; i < 5; i++) await intervalLog.append(textBatch([`${i}`]));
+    const lastAppend = Date.now();
     expect(engine.stats().syncs).toBe(5); // not yet: within the interval
-    await new Promise((r) => setTimeout(r, 600));
-    expect(engine.stats().syncs).toBe(6); // one sync covered all five
+    await until(() => engine.stats().syncs >= 6, INTERVAL + 5000);
+    expect(Date.now() - firstAppend).toBeGreaterThanOrEqual(INTERVAL - 5); // no earlier than the interval
+    // Any timer started by a later append would have fired by now: still one sync for all five.
+    await new Promise((r) => setTimeout(r, Math.max(0, lastAppend + INTERVAL + 100 - Date.now())));
+    expect(engine.stats().syncs).toBe(6);
     osLog.updateConfig({ ...KEEP, flush: { mode: 'always' } });
     await osLog.append(textBatch(['now synced']));
     expect(engine.stats().syncs).toBe(7);
@@ -236,8 +243,9 @@ describe('SegmentStorageEngine', () => {
       expect(engine.stats().openFiles).toBeLessThanOrEqual(32);
       expect(engine.stats().indexCacheBytes).toBeLessThanOrEqual(4096);
     }
-    await new Promise((r) => setTimeout(r, 20));
-    expect(readdirSync('/proc/self/fd').length - fdsBefore).toBeLessThanOrEqual(32);
+    const fdsNow = () => readdirSync('/proc/self/fd').length - fdsBefore;
+    await until(() => fdsNow() <= 32); // descriptors close asynchronously
+    expect(fdsNow()).toBeLessThanOrEqual(32);
   });
 
   it('scans no segment after a clean close and only the active segment after a crash', async () => {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilePool } from '../../runtime/storage/segment/file-pool.js';
 import { readAt, writeAt } from '../../runtime/storage/segment/files.js';
 import { tempDir } from '../helpers/batches.js';
+import { until } from '../helpers/groups.js';
 
 function openFds(): number {
   return readdirSync('/proc/self/fd').length;
@@ -24,7 +25,7 @@ describe('FilePool', () => {
     const paths = Array.from({ length: 10 }, (_, i) => join(dir, `f${i}`));
     for (const p of paths) await pool.use(p, (fd) => writeAt(fd, [Buffer.from(p)], 0), true);
     expect(pool.openCount).toBe(3);
-    await new Promise((r) => setTimeout(r, 20)); // closes are asynchronous
+    await until(() => openFds() - before <= 3); // closes are asynchronous: wait for the evicted ones to finish
     expect(openFds() - before).toBeLessThanOrEqual(3);
     // The most recent three are still open: using them opens nothing new.
     for (const p of paths.slice(7)) await pool.use(p, async () => undefined);
@@ -46,7 +47,7 @@ describe('FilePool', () => {
       await writeAt(fd, [Buffer.from('still open')], 0); // would fail with EBADF had it been closed
       return fd;
     }, true)));
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => pool.openCount === 5); // all five opened (asynchronously) and none closed while borrowed
     expect(pool.openCount).toBe(5);
     release();
     await borrowed;

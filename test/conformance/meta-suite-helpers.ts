@@ -3,10 +3,24 @@ import { expect } from 'vitest';
 import { isRobustMQError, type ErrorCode } from '../../runtime/errors.js';
 import type { Change, MetaStore, Namespace } from '../../runtime/meta/store.js';
 
-export const TTL_MS = 120;
-export const AFTER_TTL_MS = 300;
+/**
+ * The TTL of entries that must still be live for the next few calls of a test: long enough that those calls land
+ * before it even on a loaded machine. Tests never sleep a fixed time past it; they wait for the entry's own
+ * `expiresAt` (pastExpiry).
+ */
+export const TTL_MS = 1500;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sleeps until the clock is past `expiresAt` (as a store reported it), so the entry must now count as expired.
+ * The margin only covers timers firing a millisecond early; the stores compare against this same clock.
+ */
+export async function pastExpiry(expiresAt: number | undefined): Promise<void> {
+  if (expiresAt === undefined) throw new Error('the entry has no expiresAt');
+  const after = expiresAt + 5;
+  while (Date.now() <= after) await sleep(after + 1 - Date.now());
+}
 
 /** Awaits `promise` and asserts it rejected with a RobustMQError of `code`; returns the error. */
 export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<unknown> {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRobustMQError } from '../../runtime/errors.js';
 import type { MetaStore } from '../../runtime/meta/store.js';
-import { AFTER_TTL_MS, recorder, rejectsWith, sleep, TTL_MS, waitFor } from './meta-suite-helpers.js';
+import { pastExpiry, recorder, rejectsWith, TTL_MS, waitFor } from './meta-suite-helpers.js';
 
 export interface MetaFactory {
   name: string;
@@ -246,50 +246,6 @@ export function metaConformance(factory: MetaFactory): void {
       });
     });
 
-    describe('expiry (TTL)', () => {
-      it('hides an entry from get and list once it expires', async () => {
-        const before = Date.now();
-        const put = await store.put('brokers', 'lease', { host: 'b1' }, { ttlMs: TTL_MS });
-        expect(put.expiresAt).toBeGreaterThanOrEqual(before + TTL_MS);
-        expect(put.expiresAt).toBeLessThanOrEqual(Date.now() + TTL_MS);
-        await store.put('brokers', 'permanent', 1);
-        expect(await store.get('brokers', 'lease')).toMatchObject({ expiresAt: put.expiresAt });
-        expect(await store.get('brokers', 'permanent')).not.toHaveProperty('expiresAt');
-        await sleep(AFTER_TTL_MS);
-        expect(await store.get('brokers', 'lease')).toBeUndefined();
-        expect((await store.list('brokers')).map((e) => e.key)).toEqual(['permanent']);
-        expect(await store.delete('brokers', 'lease')).toBe(false);
-      });
-
-      it('treats an expired entry as absent for compare-and-set', async () => {
-        await store.put('brokers', 'b', 'first', { ttlMs: TTL_MS });
-        await store.put('brokers', 'b', 'renewed', { ttlMs: TTL_MS, expectedVersion: 1 });
-        await sleep(AFTER_TTL_MS);
-        await rejectsWith(store.put('brokers', 'b', 'zombie', { expectedVersion: 2 }), 'CONFLICT');
-        const taken = await store.put('brokers', 'b', 'new owner', { expectedVersion: 0 });
-        expect(taken).toEqual({ ns: 'brokers', key: 'b', value: 'new owner', version: 1 });
-      });
-
-      it('keeps an entry rewritten without a TTL, and renews one rewritten with a TTL', async () => {
-        await store.put('sessions', 'fixed', 1, { ttlMs: TTL_MS });
-        await store.put('sessions', 'fixed', 2);
-        await store.put('sessions', 'renewed', 1, { ttlMs: TTL_MS });
-        await sleep(TTL_MS / 2);
-        await store.put('sessions', 'renewed', 2, { ttlMs: AFTER_TTL_MS * 2 });
-        await sleep(AFTER_TTL_MS);
-        expect(await store.get('sessions', 'fixed')).toMatchObject({ value: 2, version: 2 });
-        expect(await store.get('sessions', 'renewed')).toMatchObject({ value: 2, version: 2 });
-      });
-
-      it('expires entries written by transact, and lets a check see them as absent', async () => {
-        await store.transact([{ op: 'put', ns: 'producers', key: 'p', value: 1, ttlMs: TTL_MS }]);
-        expect((await store.get('producers', 'p'))?.expiresAt).toBeTypeOf('number');
-        await sleep(AFTER_TTL_MS);
-        await store.transact([{ op: 'check', ns: 'producers', key: 'p', expectedVersion: 0 }]);
-        expect(await store.get('producers', 'p')).toBeUndefined();
-      });
-    });
-
     describe('watch', () => {
       it('delivers puts and deletes in order, after the write and never from inside the call', async () => {
         const rec = recorder(store, 'topics');
@@ -390,6 +346,81 @@ export function metaConformance(factory: MetaFactory): void {
           expect(all.map((e) => e.value)).toEqual(Array.from({ length: 50 }, (_, i) => i));
         });
       }
+    });
+  });
+
+  // Each expiry test waits for an entry to expire, so they run concurrently rather than one TTL after another. That
+  // needs a store per test (the hooks above share one variable), so they live in a second block of the same name.
+  describe(`MetaStore conformance: ${factory.name}`, () => {
+    const withStore = it.extend<{ store: MetaStore }>({
+      store: async ({}, use) => {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'robustmq-meta-'));
+        const store = await factory.create(dir);
+        try {
+          await use(store);
+        } finally {
+          await store.close();
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    });
+
+    /** Asserts that a write made between `before` and now got the expiry `ttlMs` after its own time. */
+    const expectExpiry = (expiresAt: number | undefined, before: number, ttlMs: number) => {
+      expect(expiresAt).toBeGreaterThanOrEqual(before + ttlMs);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + ttlMs);
+    };
+
+    describe.concurrent('expiry (TTL)', () => {
+      withStore('hides an entry from get and list once it expires', async ({ store }) => {
+        const before = Date.now();
+        const put = await store.put('brokers', 'lease', { host: 'b1' }, { ttlMs: TTL_MS });
+        expectExpiry(put.expiresAt, before, TTL_MS);
+        await store.put('brokers', 'permanent', 1);
+        expect(await store.get('brokers', 'lease')).toMatchObject({ expiresAt: put.expiresAt });
+        expect(await store.get('brokers', 'permanent')).not.toHaveProperty('expiresAt');
+        expect((await store.list('brokers')).map((e) => e.key)).toEqual(['lease', 'permanent']);
+        await pastExpiry(put.expiresAt);
+        expect(await store.get('brokers', 'lease')).toBeUndefined();
+        expect((await store.list('brokers')).map((e) => e.key)).toEqual(['permanent']);
+        expect(await store.delete('brokers', 'lease')).toBe(false);
+      });
+
+      withStore('treats an expired entry as absent for compare-and-set', async ({ store }) => {
+        await store.put('brokers', 'b', 'first', { ttlMs: TTL_MS });
+        const before = Date.now();
+        const renewed = await store.put('brokers', 'b', 'renewed', { ttlMs: TTL_MS, expectedVersion: 1 });
+        expectExpiry(renewed.expiresAt, before, TTL_MS);
+        await pastExpiry(renewed.expiresAt);
+        await rejectsWith(store.put('brokers', 'b', 'zombie', { expectedVersion: 2 }), 'CONFLICT');
+        const taken = await store.put('brokers', 'b', 'new owner', { expectedVersion: 0 });
+        expect(taken).toEqual({ ns: 'brokers', key: 'b', value: 'new owner', version: 1 });
+      });
+
+      withStore('keeps an entry rewritten without a TTL, and renews one rewritten with a TTL', async ({ store }) => {
+        const before = Date.now();
+        const fixed = await store.put('sessions', 'fixed', 1, { ttlMs: TTL_MS });
+        expect(await store.put('sessions', 'fixed', 2)).not.toHaveProperty('expiresAt');
+        const renewed = await store.put('sessions', 'renewed', 1, { ttlMs: TTL_MS });
+        const renewedAt = Date.now();
+        const renewal = await store.put('sessions', 'renewed', 2, { ttlMs: 60_000 });
+        expectExpiry(fixed.expiresAt, before, TTL_MS);
+        expectExpiry(renewed.expiresAt, before, TTL_MS);
+        expectExpiry(renewal.expiresAt, renewedAt, 60_000);
+        await pastExpiry(Math.max(fixed.expiresAt!, renewed.expiresAt!));
+        expect(await store.get('sessions', 'fixed')).toEqual({ ns: 'sessions', key: 'fixed', value: 2, version: 2 });
+        expect(await store.get('sessions', 'renewed')).toMatchObject({ value: 2, version: 2, expiresAt: renewal.expiresAt });
+      });
+
+      withStore('expires entries written by transact, and lets a check see them as absent', async ({ store }) => {
+        const before = Date.now();
+        await store.transact([{ op: 'put', ns: 'producers', key: 'p', value: 1, ttlMs: TTL_MS }]);
+        const written = await store.get('producers', 'p');
+        expectExpiry(written?.expiresAt, before, TTL_MS);
+        await pastExpiry(written!.expiresAt);
+        await store.transact([{ op: 'check', ns: 'producers', key: 'p', expectedVersion: 0 }]);
+        expect(await store.get('producers', 'p')).toBeUndefined();
+      });
     });
   });
 }

@@ -194,13 +194,17 @@ describe('DynamoDB meta store under faults', () => {
 
   it('times out a request that never answers and retries it', async () => {
     await store.close();
-    store = await open({ requestTimeoutMs: 300 });
+    store = await open({ requestTimeoutMs: 1_000 });
     await store.put('sessions', 's', { clean: false });
     proxy.reset((op, i) => (op === 'GetItem' && i === 0 ? 'hang' : 'pass'));
     const started = Date.now();
     expect(await store.get('sessions', 's')).toMatchObject({ value: { clean: false } });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(proxy.requests('GetItem')).toEqual(['hang', 'pass']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    // On a loaded machine a retry may time out too, so there may be more than one; only the first was held.
+    const [first, ...retries] = proxy.requests('GetItem');
+    expect(first).toBe('hang');
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(retries.filter((fault) => fault !== 'pass')).toEqual([]);
   });
 
   it('gives up after maxAttempts with a retriable STORAGE_UNAVAILABLE', async () => {

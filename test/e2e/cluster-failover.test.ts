@@ -16,6 +16,7 @@ import { assertBuilt } from '../helpers/cli.js';
 import {
   clusterStatus,
   LoadBalancer,
+  SHORT_LEASE_TTL_MS,
   startBrokerProcess,
   startInfra,
   startMeta,
@@ -27,7 +28,10 @@ import { kcat } from '../helpers/kafka-kcat.js';
 
 const TOPIC = 'orders';
 const GROUP = 'failover-group';
-const LEASE_TTL_MS = 3000;
+const LEASE_TTL_MS = SHORT_LEASE_TTL_MS;
+const IDS = ['b1', 'b2', 'b3'];
+/** The broker killed: the one coordinating the group (rendezvous hashing of the ids alone, known before start). */
+const VICTIM = ownerOf(GROUP, IDS.map((id) => ({ id }) as BrokerLeaseValue))!.id;
 let infra: ClusterInfra;
 let lb: LoadBalancer;
 let meta: Child;
@@ -40,8 +44,11 @@ beforeAll(async () => {
   lb = new LoadBalancer(() => [...brokers].filter(([id]) => !dead.has(id)).map(([, b]) => b.ports.kafka));
   const lbPort = await lb.listen();
   meta = await startMeta(infra);
-  for (const id of ['b1', 'b2', 'b3']) {
-    brokers.set(id, await startBrokerProcess(infra, id, { 'advertised-host': '127.0.0.1', 'advertised-port': lbPort, 'cluster-lease-ttl-ms': LEASE_TTL_MS }));
+  // Only the victim has a short lease (the test waits for it to expire); the survivors keep the long default, so a
+  // stalled machine cannot expire theirs.
+  for (const id of IDS) {
+    const lease: Record<string, number> = id === VICTIM ? { 'cluster-lease-ttl-ms': LEASE_TTL_MS } : {};
+    brokers.set(id, await startBrokerProcess(infra, id, { 'advertised-host': '127.0.0.1', 'advertised-port': lbPort, ...lease }));
   }
 }, 90_000);
 
@@ -127,6 +134,7 @@ describe('a cluster behind one endpoint', () => {
     }, 10_000);
     // The victim coordinates the group and leads two partitions: both must fail over.
     const victim = ownerOf(GROUP, balanced.nodes.map((n) => ({ id: n.brokerId }) as BrokerLeaseValue))!.id;
+    expect(victim).toBe(VICTIM);
 
     const seen: number[] = [];
     const extras: string[] = [];

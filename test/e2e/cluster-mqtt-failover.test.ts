@@ -10,18 +10,21 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../helpers/cli.js';
-import { until, type ClusterInfra } from '../helpers/cluster.js';
+import { SHORT_LEASE_TTL_MS, until, type ClusterInfra } from '../helpers/cluster.js';
 import { MqttCluster } from '../helpers/cluster-mqtt.js';
 import { collect, sleep, waitFor, type Received } from '../helpers/mqtt.js';
 
-const LEASE_TTL_MS = 3000;
+const LEASE_TTL_MS = SHORT_LEASE_TTL_MS;
 const cluster = new MqttCluster();
 const { brokers, clients } = cluster;
 let infra: ClusterInfra;
 
 beforeAll(async () => {
   assertBuilt();
-  await cluster.start('cmqttfo', { 'cluster-lease-ttl-ms': LEASE_TTL_MS });
+  // Short leases where the test waits on them: b1's (killed) and b2's (the lowest live id after the kill: it takes
+  // over what a dead broker left once the entry is a lease TTL old, by its own TTL). b3 keeps the long default.
+  const short = { 'cluster-lease-ttl-ms': LEASE_TTL_MS };
+  await cluster.start('cmqttfo', {}, { b1: short, b2: short });
   infra = cluster.infra;
 }, 90_000);
 

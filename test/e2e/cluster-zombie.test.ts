@@ -11,7 +11,7 @@ import { decodeRanges, isAbortMarker } from '../../runtime/storage/s3/format.js'
 import { EXIT_LOST_LEASE } from '../../runtime/cli/broker.js';
 import { textBatch } from '../helpers/batches.js';
 import { assertBuilt } from '../helpers/cli.js';
-import { clusterStatus, startBrokerProcess, startInfra, startMeta, until, type Child, type ClusterInfra } from '../helpers/cluster.js';
+import { clusterStatus, SHORT_LEASE_TTL_MS, startBrokerProcess, startInfra, startMeta, until, type Child, type ClusterInfra } from '../helpers/cluster.js';
 import { kcat } from '../helpers/kafka-kcat.js';
 import { RawKafka } from '../helpers/kafka-raw.js';
 
@@ -24,8 +24,9 @@ beforeAll(async () => {
   assertBuilt();
   infra = await startInfra('zombie');
   meta = await startMeta(infra);
-  // b1 waits 2 s before writing an object, so an append is still unwritten when it is paused.
-  brokers.set('b1', await startBrokerProcess(infra, 'b1', { 's3-flush-ms': 2000 }));
+  // b1 waits 2 s before writing an object, so an append is still unwritten when it is paused; its lease is short
+  // (it expires while b1 is paused). b2 and b3 keep the long default, so a stalled machine cannot expire them.
+  brokers.set('b1', await startBrokerProcess(infra, 'b1', { 's3-flush-ms': 2000, 'cluster-lease-ttl-ms': SHORT_LEASE_TTL_MS }));
   for (const id of ['b2', 'b3']) brokers.set(id, await startBrokerProcess(infra, id));
 }, 90_000);
 

@@ -67,6 +67,11 @@ export function commonFlags(infra: ClusterInfra, extra: Record<string, string | 
   return Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : v === false ? [`--no-${k}`] : [`--${k}`, String(v)]));
 }
 
+/** The brokers' lease TTL unless a test asks for another: long enough that a stall of seconds expires nothing. */
+export const DEFAULT_LEASE_TTL_MS = 10_000;
+/** For the brokers a test kills or pauses and whose lease it waits to expire. */
+export const SHORT_LEASE_TTL_MS = 3000;
+
 export function brokerFlags(infra: ClusterInfra, id: string, extra: Record<string, string | number | boolean> = {}): string[] {
   return commonFlags(infra, {
     'broker-id': id,
@@ -83,7 +88,10 @@ export function brokerFlags(infra: ClusterInfra, id: string, extra: Record<strin
     's3-force-path-style': true,
     's3-prefix': 'cluster',
     's3-flush-ms': 20,
-    'cluster-lease-ttl-ms': 3000,
+    // Healthy brokers must not lose their lease to a stalled test machine (they heartbeat every third of it to
+    // dynalite in the test worker): tests that kill or pause a broker and wait for its lease to expire pass a
+    // short TTL (SHORT_LEASE_TTL_MS) to that broker explicitly.
+    'cluster-lease-ttl-ms': DEFAULT_LEASE_TTL_MS,
     'group-initial-rebalance-delay-ms': 0,
     ...extra,
   });

@@ -14,8 +14,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()));
 });
 
-/** Answers each frame with its body reversed, after `delay(body)` ms; counts connections. */
-async function echo(delay: (body: string) => number = () => 0): Promise<{ port: number; connections: () => number }> {
+/** Answers each frame with its body reversed, after `delay(body)` ms (or once that promise resolves); counts connections. */
+async function echo(delay: (body: string) => number | Promise<void> = () => 0): Promise<{ port: number; connections: () => number }> {
   let connections = 0;
   const server = net.createServer((socket) => {
     connections++;
@@ -28,7 +28,10 @@ async function echo(delay: (body: string) => number = () => 0): Promise<{ port: 
         const answer = Buffer.from([...body].reverse().join(''));
         const size = Buffer.alloc(4);
         size.writeInt32BE(answer.length);
-        setTimeout(() => socket.write(Buffer.concat([size, answer])), delay(body));
+        const wait = delay(body);
+        const send = (): void => void socket.write(Buffer.concat([size, answer]));
+        if (typeof wait === 'number') setTimeout(send, wait);
+        else void wait.then(send);
       }
     });
     socket.on('error', () => undefined);
@@ -45,21 +48,31 @@ function pool(ports: Record<string, number>): PeerPool {
   return p;
 }
 
-const ask = async (p: PeerPool, id: string, body: string, timeoutMs = 2000): Promise<string> =>
+const ask = async (p: PeerPool, id: string, body: string, timeoutMs = 10_000): Promise<string> =>
   (await p.request(id, [Buffer.from(body)], { expectResponse: true, timeoutMs }))!.toString();
 
 describe('PeerPool', () => {
   it('exchanges frames, reuses an idle connection, and runs concurrent requests on separate ones', async () => {
-    const server = await echo((body) => (body === 'slow' ? 300 : 0));
+    // 'slow' is answered only once the test says so, after 'quick' was: no timing bound. Were 'quick' queued behind
+    // 'slow', 'slow' would settle first (timing out) and the order check fail.
+    let answerSlow!: () => void;
+    const slowHeld = new Promise<void>((resolve) => (answerSlow = resolve));
+    const server = await echo((body) => (body === 'slow' ? slowHeld : 0));
     const p = pool({ b1: server.port });
     expect(await ask(p, 'b1', 'abc')).toBe('cba');
     expect(await ask(p, 'b1', 'def')).toBe('fed');
     expect(server.connections()).toBe(1);
-    const started = Date.now();
-    const [slow, fast] = await Promise.all([ask(p, 'b1', 'slow'), ask(p, 'b1', 'quick').then((v) => [v, Date.now() - started] as const)]);
-    expect(slow).toBe('wols');
-    expect(fast[0]).toBe('kciuq');
-    expect(fast[1]).toBeLessThan(250);
+    const settled: string[] = [];
+    const slow = ask(p, 'b1', 'slow').finally(() => settled.push('slow'));
+    slow.catch(() => undefined); // awaited below
+    try {
+      expect(await ask(p, 'b1', 'quick').finally(() => settled.push('quick'))).toBe('kciuq');
+      expect(settled).toEqual(['quick']);
+    } finally {
+      answerSlow();
+    }
+    expect(await slow).toBe('wols');
+    expect(settled).toEqual(['quick', 'slow']);
     expect(server.connections()).toBe(2);
   });
 

@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { LogConfig } from '../../runtime/storage/engine.js';
 import { MemoryStorageEngine } from '../../runtime/storage/memory/engine.js';
+import { SLAB_BYTES } from '../../runtime/storage/memory/partition.js';
 import { readBatchHeader } from '../../runtime/storage/record-batch.js';
 import { gzipBatch, readAll, textBatch, texts, valueText } from '../helpers/batches.js';
 import { storageConformance } from './storage-suite.js';
@@ -40,7 +41,7 @@ describe('MemoryStorageEngine specifics', () => {
     request.fill(0);
     const { chunks } = await log.read(1, 1 << 20);
     expect(chunks[0].buffer).not.toBe(request.buffer);
-    expect(chunks[0].buffer.byteLength).toBe(chunks[0].length); // nothing larger is kept alive
+    expect(chunks[0].buffer.byteLength).toBeLessThanOrEqual(SLAB_BYTES); // at most a slab is kept alive, never the request
     expect(readBatchHeader(chunks[0]).baseOffset).toBe(1);
     expect((await readAll(log)).map(valueText)).toEqual(['first', 'payload']);
   });
@@ -97,6 +98,54 @@ describe('MemoryStorageEngine specifics', () => {
     gc();
     await new Promise((r) => setTimeout(r, 0));
     expect(second.deref()).toBeUndefined();
+  });
+
+  it('drops the oldest batches on append once a partition is over retentionBytes by more than a slab, keeping the newest', async () => {
+    const limit = 2 * SLAB_BYTES;
+    const { log } = await memoryLog({ retentionMs: -1, retentionBytes: limit });
+    const value = 'v'.repeat(8 * 1024);
+    for (let i = 0; i < 1000; i++) await log.append(textBatch([value], { timestamp: T0 }));
+    expect(log.highWatermark()).toBe(1000);
+    expect(log.sizeBytes()).toBeLessThanOrEqual(limit + SLAB_BYTES + 9 * 1024);
+    expect(log.sizeBytes()).toBeGreaterThan(limit - 9 * 1024);
+    const start = log.logStartOffset();
+    expect(start).toBeGreaterThan(0);
+    await expect(log.read(start - 1, 1024)).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });
+    expect((await readAll(log)).map((r) => r.offset)).toEqual(Array.from({ length: 1000 - start }, (_, i) => start + i));
+    // A batch larger than the whole limit is still kept until the next one arrives.
+    log.updateConfig({ retentionMs: -1, retentionBytes: 1024 });
+    await log.append(textBatch(['x'.repeat(2 * SLAB_BYTES)], { timestamp: T0 }));
+    expect((await log.read(1000, 1)).chunks).toHaveLength(1);
+    expect(log.logStartOffset()).toBe(1000);
+  });
+
+  it('reuses the slabs of dropped batches, across partitions, instead of allocating as much as it appends', async () => {
+    const engine = new MemoryStorageEngine();
+    const config = { retentionMs: -1, retentionBytes: SLAB_BYTES };
+    const logs = await Promise.all([0, 1].map((partition) => engine.openPartition({ topic: 'mem', partition }, config)));
+    const value = 'r'.repeat(16 * 1024);
+    for (let i = 0; i < 2000; i++) await logs[i % 2].append(textBatch([value], { timestamp: T0 }));
+    const appended = 2000 * 16 * 1024;
+    const { slabsAllocated, slabsReused } = engine.stats();
+    expect(slabsAllocated + slabsReused).toBeGreaterThanOrEqual(appended / SLAB_BYTES - 4);
+    expect(slabsAllocated).toBeLessThanOrEqual(10); // ~32 MiB appended through 1 MiB of retention per partition
+    for (const log of logs) expect(new Set((await readAll(log)).map((r) => valueText(r)))).toEqual(new Set([value]));
+  });
+
+  it('never reuses a slab a read handed out: the reader keeps its bytes', async () => {
+    const engine = new MemoryStorageEngine();
+    const log = await engine.openPartition(P0, { retentionMs: -1, retentionBytes: SLAB_BYTES });
+    const value = (i: number) => `${i}:`.padEnd(16 * 1024, 'e');
+    for (let i = 0; i < 200; i++) await log.append(textBatch([value(i)], { timestamp: T0 }));
+    const start = log.logStartOffset();
+    const held = (await log.read(start, 4 * SLAB_BYTES)).chunks.map((c) => Buffer.from(c)); // copies, for comparing
+    const views = (await log.read(start, 4 * SLAB_BYTES)).chunks;
+    expect(views.length).toBeGreaterThan(10);
+    const reusedBefore = engine.stats().slabsReused;
+    for (let i = 200; i < 2000; i++) await log.append(textBatch([value(i)], { timestamp: T0 }));
+    expect(log.logStartOffset()).toBeGreaterThan(start + views.length); // everything read was dropped meanwhile
+    expect(engine.stats().slabsReused).toBeGreaterThan(reusedBefore); // and other slabs were reused
+    views.forEach((view, i) => expect(view.equals(held[i])).toBe(true));
   });
 
   it('refuses input that is not whole batches and leaves the log unchanged', async () => {

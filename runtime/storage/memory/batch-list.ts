@@ -3,13 +3,19 @@
  * offset (for binary search) and its maxTimestamp (so time lookups scan plain numbers, not buffers).
  * Batches are dense: each one starts where the previous one ended, and the list ends at `end` (the high watermark).
  */
-export class BatchList {
+export class BatchList<Owner = unknown> {
   private buffers: Buffer[] = [];
+  /** What each batch's bytes live in (told when the batch is dropped), or undefined. */
+  private owners: Array<Owner | undefined> = [];
   private bases: number[] = [];
   private maxTimestamps: number[] = [];
   private bytes = 0;
 
-  constructor(private endOffset = 0) {}
+  constructor(
+    /** Called for each dropped batch that has an owner. */
+    private readonly onDrop: (owner: Owner) => void = () => undefined,
+    private endOffset = 0,
+  ) {}
 
   get length(): number {
     return this.buffers.length;
@@ -25,8 +31,9 @@ export class BatchList {
   }
 
   /** Adds a batch at the end; `nextOffset` is the offset after its last record. */
-  push(batch: Buffer, baseOffset: number, nextOffset: number, maxTimestamp: number): void {
+  push(batch: Buffer, baseOffset: number, nextOffset: number, maxTimestamp: number, owner?: Owner): void {
     this.buffers.push(batch);
+    this.owners.push(owner);
     this.bases.push(baseOffset);
     this.maxTimestamps.push(maxTimestamp);
     this.bytes += batch.length;
@@ -35,6 +42,10 @@ export class BatchList {
 
   batch(i: number): Buffer {
     return this.buffers[i];
+  }
+
+  owner(i: number): Owner | undefined {
+    return this.owners[i];
   }
 
   baseOffset(i: number): number {
@@ -69,8 +80,13 @@ export class BatchList {
    */
   dropFirst(count: number): void {
     if (count <= 0) return;
-    for (let i = 0; i < count; i++) this.bytes -= this.buffers[i].length;
+    for (let i = 0; i < count; i++) {
+      this.bytes -= this.buffers[i].length;
+      const owner = this.owners[i];
+      if (owner !== undefined) this.onDrop(owner);
+    }
     this.buffers.splice(0, count);
+    this.owners.splice(0, count);
     this.bases.splice(0, count);
     this.maxTimestamps.splice(0, count);
   }
@@ -85,6 +101,7 @@ export class BatchList {
   /** Releases every batch; the end offset is kept. */
   clear(): void {
     this.buffers = [];
+    this.owners = [];
     this.bases = [];
     this.maxTimestamps = [];
     this.bytes = 0;

@@ -1,6 +1,6 @@
 import { RobustMQError } from '../../errors.js';
 import type { LogConfig, PartitionId, PartitionLog, StorageEngine } from '../engine.js';
-import { MemoryPartitionLog } from './partition.js';
+import { MemoryPartitionLog, SlabPool } from './partition.js';
 
 /**
  * Partition logs held in process memory: the fastest engine and the one for tests, caches and data that may be lost.
@@ -8,13 +8,19 @@ import { MemoryPartitionLog } from './partition.js';
  * Durability: none. An append resolves as soon as the batch is stored in this process's heap; nothing survives a
  * restart or a crash of the process, and `flush` has nothing to do. The `flush` policy of a log config is ignored.
  *
- * Memory: each batch is held as its own exact-size copy, so retention, DeleteRecords and `dropPartition` free the
- * bytes of the batches they drop. Retention works on whole batches: a batch goes once its maxTimestamp is older than
- * `retentionMs`, and the oldest batches go while the partition holds more than `retentionBytes`.
+ * Memory: each batch is held as a private copy, in slabs shared by consecutive batches (1 MiB once a partition is
+ * busy; a batch over 256 KiB gets a buffer of its own). Retention, DeleteRecords and `dropPartition` free what they
+ * drop; a full slab whose batches are all gone is reused by the next appends of any partition (at most
+ * POOL_SLABS kept) unless a read handed it out. Retention works on whole batches: a batch goes once its maxTimestamp
+ * is older than `retentionMs`, and the oldest batches go while the partition holds more than `retentionBytes` — at
+ * the periodic check, and already on append once it is over by more than a slab (or 1/64 of the limit).
  */
+const POOL_SLABS = 16;
+
 export class MemoryStorageEngine implements StorageEngine {
   readonly kind = 'memory' as const;
   private readonly logs = new Map<string, MemoryPartitionLog>();
+  private readonly slabs = new SlabPool(POOL_SLABS);
   private closed = false;
 
   async openPartition(id: PartitionId, config: LogConfig): Promise<PartitionLog> {
@@ -22,7 +28,7 @@ export class MemoryStorageEngine implements StorageEngine {
     const key = keyOf(id);
     let log = this.logs.get(key);
     if (!log) {
-      log = new MemoryPartitionLog({ topic: id.topic, partition: id.partition }, config);
+      log = new MemoryPartitionLog({ topic: id.topic, partition: id.partition }, config, this.slabs);
       this.logs.set(key, log);
     }
     return log;
@@ -35,6 +41,11 @@ export class MemoryStorageEngine implements StorageEngine {
     if (!log) return;
     this.logs.delete(key);
     log.release('was dropped');
+  }
+
+  /** Full-size slabs allocated and reused, and bytes the pool holds for reuse. */
+  stats(): { slabsAllocated: number; slabsReused: number; poolBytes: number } {
+    return { slabsAllocated: this.slabs.allocated, slabsReused: this.slabs.reused, poolBytes: this.slabs.held };
   }
 
   async flush(): Promise<void> {

@@ -1,6 +1,7 @@
 /** MQTT message <-> Kafka record on a bound topic: headers, topic choice, and the batch encoder's exact bytes. */
 import { describe, expect, it } from 'vitest';
-import { BufferPool, MqttBatchBuilder } from '../../runtime/core/bridge/batch-encoder.js';
+import { BufferPool } from '../../runtime/buffer-pool.js';
+import { MqttBatchBuilder } from '../../runtime/core/bridge/batch-encoder.js';
 import { filtersOverlap, BindingIndex } from '../../runtime/core/bridge/bindings.js';
 import { fromMqtt, mqttTopicOf, toMessage, toRecord } from '../../runtime/core/bridge/mapping.js';
 import { partitionForKey } from '../../runtime/core/bridge/murmur2.js';

@@ -15,7 +15,7 @@ import type { Logger } from '../../logger.js';
 import type { TopicManager } from '../topics.js';
 import type { MqttMessage } from '../mqtt/message.js';
 import type { BindingTarget } from './bindings.js';
-import { BufferPool } from './batch-encoder.js';
+import { BufferPool } from '../../buffer-pool.js';
 import { Deferred, Group, type AppendedMessages } from './group.js';
 
 export { Deferred, type AppendedMessages } from './group.js';

@@ -10,6 +10,7 @@ import { BATCH_HEADER_SIZE, BATCH_LOG_OVERHEAD } from '../../storage/record-batc
 import { varintSize, writeVarint } from '../../storage/varint.js';
 import type { MqttMessage } from '../mqtt/message.js';
 import { recordHeaders } from './mapping.js';
+import type { BufferPool } from '../../buffer-pool.js';
 
 const ATTRIBUTES_OFFSET = 21;
 const CRC_OFFSET = 17;
@@ -62,59 +63,6 @@ function put(buf: Buffer, pos: number, v: number): number {
     return pos + 2;
   }
   return writeVarint(buf, pos, v);
-}
-
-/**
- * Batch buffers to fill again. Every batch buffer lives outside the JavaScript heap, and V8 answers a stream of
- * new ones (100 MB/s of bound QoS 0 traffic) with full garbage collections: measured in bench/mqtt-binding.ts,
- * reusing them took QoS 0 from 0.83M to 1.02M publishes/s. Only buffers nothing refers to any more come back
- * (see Group.release).
- */
-export class BufferPool {
-  private readonly free = new Map<number, Buffer[]>();
-  private bytes = 0;
-  /** The fewest bytes held since the last trim: that much was not needed meanwhile. */
-  private spare = 0;
-
-  constructor(
-    /** Bytes kept at most. */
-    private readonly maxBytes: number,
-  ) {}
-
-  take(size: number): Buffer {
-    const list = this.free.get(size);
-    const buf = list?.pop();
-    if (buf === undefined) return Buffer.allocUnsafe(size);
-    this.bytes -= size;
-    if (this.bytes < this.spare) this.spare = this.bytes;
-    return buf;
-  }
-
-  put(buf: Buffer): void {
-    if (this.bytes + buf.length > this.maxBytes) return;
-    let list = this.free.get(buf.length);
-    if (list === undefined) this.free.set(buf.length, (list = []));
-    list.push(buf);
-    this.bytes += buf.length;
-  }
-
-  /** Lets go of what went unused since the last call (run it now and then: an idle broker holds nothing). */
-  trim(): void {
-    let drop = this.spare;
-    for (const list of this.free.values()) {
-      while (drop > 0 && list.length > 0) {
-        const buf = list.shift()!;
-        drop -= buf.length;
-        this.bytes -= buf.length;
-      }
-    }
-    this.spare = this.bytes;
-  }
-
-  /** Bytes held for reuse. */
-  get held(): number {
-    return this.bytes;
-  }
 }
 
 /** One batch being filled record by record; `finish` writes the header and CRC. */

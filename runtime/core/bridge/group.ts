@@ -3,7 +3,8 @@
  * record does not hold, and after the append hands the messages back to be delivered.
  */
 import type { MessageProperties, MqttMessage, QoS } from '../mqtt/message.js';
-import { MqttBatchBuilder, type BufferPool } from './batch-encoder.js';
+import type { BufferPool } from '../../buffer-pool.js';
+import { MqttBatchBuilder } from './batch-encoder.js';
 
 /** The MQTT messages of one appended batch, in record order, and the promise their publishers wait on. */
 export interface AppendedMessages {

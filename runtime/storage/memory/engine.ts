@@ -1,6 +1,7 @@
 import { RobustMQError } from '../../errors.js';
 import type { LogConfig, PartitionId, PartitionLog, StorageEngine } from '../engine.js';
-import { MemoryPartitionLog, SlabPool } from './partition.js';
+import { BufferPool } from '../../buffer-pool.js';
+import { MemoryPartitionLog, SLAB_BYTES } from './partition.js';
 
 /**
  * Partition logs held in process memory: the fastest engine and the one for tests, caches and data that may be lost.
@@ -20,7 +21,7 @@ const POOL_SLABS = 16;
 export class MemoryStorageEngine implements StorageEngine {
   readonly kind = 'memory' as const;
   private readonly logs = new Map<string, MemoryPartitionLog>();
-  private readonly slabs = new SlabPool(POOL_SLABS);
+  private readonly slabs = new BufferPool(POOL_SLABS * SLAB_BYTES);
   private closed = false;
 
   async openPartition(id: PartitionId, config: LogConfig): Promise<PartitionLog> {

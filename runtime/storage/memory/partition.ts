@@ -1,6 +1,7 @@
 import { RobustMQError } from '../../errors.js';
 import type { AppendResult, LogConfig, PartitionId, PartitionLog, ReadResult, TimeLookup } from '../engine.js';
 import { setBaseOffset, splitBatches } from '../record-batch.js';
+import type { BufferPool } from '../../buffer-pool.js';
 import { BatchList } from './batch-list.js';
 import { firstRecordAtOrAfter, latestRecord } from './time-lookup.js';
 
@@ -10,39 +11,6 @@ export const SLAB_BYTES = 1024 * 1024;
 const OWN_BUFFER_ABOVE = SLAB_BYTES / 4;
 /** A partition's first slab; each next one is four times larger, up to SLAB_BYTES (idle partitions stay small). */
 const FIRST_SLAB_BYTES = 16 * 1024;
-
-/**
- * Full-size slabs no batch uses any more, shared by an engine's partitions, so a partition that appends while
- * retention drops its oldest batches reuses memory instead of allocating (and the garbage collector freeing) as
- * much as it appends: at 100 MB/s the churn of new buffers forced a full collection several times a second.
- */
-export class SlabPool {
-  private readonly free: Buffer[] = [];
-  /** Full-size slabs allocated, and taken from the pool instead. */
-  allocated = 0;
-  reused = 0;
-
-  constructor(private readonly maxSlabs: number) {}
-
-  take(): Buffer {
-    const slab = this.free.pop();
-    if (slab !== undefined) {
-      this.reused++;
-      return slab;
-    }
-    this.allocated++;
-    return Buffer.allocUnsafeSlow(SLAB_BYTES);
-  }
-
-  give(slab: Buffer): void {
-    if (this.free.length < this.maxSlabs) this.free.push(slab);
-  }
-
-  /** Bytes held for reuse. */
-  get held(): number {
-    return this.free.length * SLAB_BYTES;
-  }
-}
 
 interface Slab {
   readonly buf: Buffer;
@@ -55,12 +23,14 @@ interface Slab {
 
 /**
  * Where a partition keeps its private copies of appended batches: consecutive batches share a slab. A full-size
- * slab goes back to the pool once retention or DeleteRecords dropped its last batch, unless a read exposed it.
+ * slab goes back to the engine's pool once retention or DeleteRecords dropped its last batch, unless a read exposed
+ * it, so a partition that appends while retention drops its oldest batches reuses memory instead of allocating (and
+ * the garbage collector freeing) as much as it appends.
  */
 class SlabArena {
   private current: Slab | undefined;
 
-  constructor(private readonly pool: SlabPool) {}
+  constructor(private readonly pool: BufferPool | undefined) {}
 
   /** A private copy of src[start, end), and the slab it lives in (undefined: a buffer of its own). */
   copy(src: Buffer, start: number, end: number): { copy: Buffer; slab: Slab | undefined } {
@@ -75,7 +45,7 @@ class SlabArena {
       const grown = slab === undefined ? FIRST_SLAB_BYTES : slab.buf.length * 4;
       const want = Math.min(SLAB_BYTES, Math.max(grown, size * 4));
       // allocUnsafeSlow: outside Buffer's shared pool, so a slab is freed once none of its batches is kept.
-      slab = { buf: want === SLAB_BYTES ? this.pool.take() : Buffer.allocUnsafeSlow(want), used: 0, live: 0, exposed: false };
+      slab = { buf: want === SLAB_BYTES && this.pool ? this.pool.take(SLAB_BYTES) : Buffer.allocUnsafeSlow(want), used: 0, live: 0, exposed: false };
       const sealed = this.current;
       this.current = slab;
       if (sealed !== undefined) this.reuse(sealed);
@@ -99,7 +69,7 @@ class SlabArena {
   }
 
   private reuse(slab: Slab): void {
-    if (slab.live === 0 && slab !== this.current && !slab.exposed && slab.buf.length === SLAB_BYTES) this.pool.give(slab.buf);
+    if (slab.live === 0 && slab !== this.current && !slab.exposed && slab.buf.length === SLAB_BYTES) this.pool?.put(slab.buf);
   }
 }
 
@@ -117,7 +87,8 @@ export class MemoryPartitionLog implements PartitionLog {
   constructor(
     readonly id: PartitionId,
     config: LogConfig,
-    pool: SlabPool = new SlabPool(0),
+    /** Where full-size slabs come from and go back (shared by an engine's partitions); none: no reuse. */
+    pool?: BufferPool,
   ) {
     this.config = { ...config };
     this.arena = new SlabArena(pool);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { startAdminServer, type AdminServer } from './admin/server.js';
 import type { ClusterBroker } from './cluster/broker.js';
 import { planCluster } from './cluster/compose.js';
-import type { NodeConfig } from './config/schema.js';
+import { redactConfig, type NodeConfig } from './config/schema.js';
 import type { BrokerContext, ProtocolServer } from './context.js';
 import { TopicBridge } from './core/bridge/bridge.js';
 import { ClientRegistry } from './core/clients.js';
@@ -58,7 +58,7 @@ export async function startNode(input: NodeConfig, options: StartOptions = {}): 
       }
     }
   };
-  log.debug({ config: { ...config, adminToken: config.adminToken && '[redacted]' } }, 'effective configuration');
+  log.debug({ config: redactConfig(config) }, 'effective configuration');
   try {
     const meta: MetaStore = await openMetaStore(config, dataDir, log);
     closers.push(() => meta.close());

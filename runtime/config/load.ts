@@ -65,7 +65,26 @@ export function loadConfig(sources: ConfigSources): NodeConfig {
     ...configFromEnv(env),
   };
   for (const [key, value] of Object.entries(sources.flags ?? {})) if (value !== undefined) merged[key] = value;
+  readSecretFiles(merged);
   return validateConfig(merged);
+}
+
+/** `<key>File` options (Docker/Kubernetes/ECS secrets mounted as files) fill `<key>` when it is not given directly. */
+const SECRET_FILES = { adminTokenFile: 'adminToken', clusterSecretFile: 'clusterSecret' } as const;
+
+function readSecretFiles(merged: Record<string, unknown>): void {
+  for (const [fileKey, key] of Object.entries(SECRET_FILES)) {
+    const file = merged[fileKey];
+    if (typeof file !== 'string' || file === '' || (merged[key] !== undefined && merged[key] !== '')) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new RobustMQError('INVALID_ARGUMENT', `--${flagName(fileKey)}: cannot read ${file}: ${reason}`);
+    }
+    merged[key] = text.replace(/\r?\n$/, '');
+  }
 }
 
 export function validateConfig(input: Record<string, unknown>): NodeConfig {

@@ -45,6 +45,14 @@ export const nodeConfigSchema = z.object({
   /** Bearer token of the admin API; with auth on and none set, one is generated and logged once at start. */
   adminToken: z.string().min(16, { error: 'must be at least 16 characters' }).optional()
     .describe('admin API bearer token (with --auth on and unset: generated and logged at start)'),
+  /** Read instead of --admin-token (Docker/Kubernetes secrets): the file's content, trailing newline dropped. */
+  adminTokenFile: z.string().min(1).optional().describe('file holding the admin API bearer token (instead of --admin-token)'),
+  /** Login floods (runtime/core/auth/login-guard.ts): failed logins one address may make per window before it is refused fast; 0 = no limit. */
+  authMaxFailures: z.coerce.number().int().min(0).default(10).describe('failed logins per client address and window before further attempts are refused (0 = no limit)'),
+  authFailureWindowMs: positiveInt('a positive number of milliseconds').default(60_000).describe('window of --auth-max-failures, ms'),
+  /** A user created at start when no user of that name exists (the deployed stack's first login); password from the env. */
+  initialUser: z.string().min(1).optional().describe('user created at start if missing; its password comes from ROBUSTMQ_INITIAL_USER_PASSWORD'),
+  initialUserPassword: z.string().min(1).optional().describe('password of --initial-user (set it through the environment, not a flag)'),
   /** PBKDF2 iterations of the SCRAM credentials derived for new users (RFC 7677: at least 4096). */
   scramIterations: z.coerce.number().int().min(4096).max(1_000_000).default(4096).describe('SCRAM iterations for new users (>= 4096)'),
   /** TLS (runtime/tls.ts): certificate chain and key (PEM) enable the TLS listeners; a CA makes client certificates required. */
@@ -173,6 +181,13 @@ export const nodeConfigSchema = z.object({
   nodeId: z.coerce.number().int().min(1).max(2_147_483_647).optional().describe('Kafka node id of this broker (default: derived from --broker-id)'),
   /** Address other brokers (and, without --advertised-host, Kafka clients) reach this broker at. */
   internalHost: z.string().min(1).optional().describe('address other brokers reach this one at (default: --host, or the first non-loopback IPv4)'),
+  /**
+   * Cluster credential (runtime/cluster/peer-tls.ts): brokers prove it to each other in a TLS-PSK handshake on the
+   * internal listeners. Required by `robustmq broker`; every broker of a cluster must have the same one.
+   */
+  clusterSecret: z.string().min(32, { error: 'must be at least 32 characters' }).optional()
+    .describe('shared secret brokers authenticate each other with (at least 32 characters; prefer the env var or --cluster-secret-file)'),
+  clusterSecretFile: z.string().min(1).optional().describe('file holding the cluster secret (instead of --cluster-secret)'),
   /** Broker-to-broker Kafka listener (forwarded requests); reachable only inside the cluster network. */
   internalPort: port.default(9094).describe('broker-to-broker listener port (0 = pick a free port)'),
   mqttInternalPort: port.default(9095).describe('broker-to-broker MQTT forwarding listener port (0 = pick a free port)'),
@@ -187,6 +202,16 @@ export const nodeConfigSchema = z.object({
 
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
+
+/** Options whose values are secrets: never logged. */
+export const SECRET_KEYS = ['adminToken', 'clusterSecret', 'initialUserPassword'] as const;
+
+/** The configuration with every secret replaced by '[redacted]', for logs. */
+export function redactConfig(config: NodeConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config };
+  for (const key of SECRET_KEYS) if (out[key] !== undefined) out[key] = '[redacted]';
+  return out;
+}
 
 /** camelCase key → kebab-case flag name. */
 export function flagName(key: string): string {

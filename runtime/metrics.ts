@@ -12,6 +12,8 @@ export class Metrics {
   readonly bytesOut: Counter<'protocol'>;
   readonly appendLatency: Histogram<'engine'>;
   readonly droppedMessages: Counter<'protocol' | 'reason'>;
+  /** Connections to an internal (broker-to-broker) listener refused for lacking the cluster credential. */
+  readonly peerAuthFailures: Counter<'listener'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -59,6 +61,13 @@ export class Metrics {
       labelNames: ['protocol', 'reason'],
       registers,
     });
+    this.peerAuthFailures = new Counter({
+      name: 'robustmq_peer_auth_failures_total',
+      help: 'Connections to a broker-to-broker listener refused: no or a wrong cluster credential',
+      labelNames: ['listener'],
+      registers,
+    });
+    for (const listener of ['kafka-internal', 'mqtt-internal'] as const) this.peerAuthFailures.inc({ listener }, 0);
     for (const protocol of ['mqtt', 'kafka'] as const) {
       this.connections.set({ protocol }, 0);
       this.messagesIn.inc({ protocol }, 0);

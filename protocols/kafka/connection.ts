@@ -36,6 +36,7 @@ import { Writer } from './codec/writer.js';
 import { ErrorCode, kafkaErrorOf } from './errors.js';
 import { Response as ApiVersionsResponse } from './messages/api-versions.js';
 import type { KafkaNode } from './node.js';
+import { readEnvelope } from './cluster/envelope.js';
 import { KafkaSession } from './sasl/session.js';
 
 /** Frames queued beyond this pause reading until the backlog halves (backpressure on pipelining clients). */
@@ -161,6 +162,17 @@ export class KafkaConnection {
   private async handle(frame: Buffer): Promise<void> {
     const raw = this.session.rawExchange;
     if (raw) return this.rawToken(raw, frame);
+    let session = this.session;
+    if (this.deps.info.internal) {
+      // A peer's forward: served as the client's principal (cluster/envelope.ts).
+      try {
+        const envelope = readEnvelope(frame);
+        frame = envelope.request;
+        session = KafkaSession.forwarded(envelope.principal);
+      } catch (err) {
+        return this.close(`unreadable forwarding envelope: ${(err as Error).message}`);
+      }
+    }
     const reader = new Reader(frame);
     let header: RequestHeader;
     try {
@@ -168,7 +180,7 @@ export class KafkaConnection {
     } catch (err) {
       return this.close(`unreadable request header: ${(err as Error).message}`);
     }
-    if (header.clientId && this.deps.client.clientId === undefined) this.deps.client.clientId = header.clientId;
+    if (header.clientId && !this.deps.info.internal && this.deps.client.clientId === undefined) this.deps.client.clientId = header.clientId;
     const api = this.deps.kafka.api(header.apiKey);
     if (!this.session.allows(header.apiKey, API_VERSIONS_KEY)) {
       return this.close(`${api?.name ?? `API key ${header.apiKey}`} v${header.apiVersion} before SASL authentication`);
@@ -184,7 +196,7 @@ export class KafkaConnection {
     } catch (err) {
       return this.close(`malformed ${api.name} v${header.apiVersion} request: ${(err as Error).message}`);
     }
-    const ctx = this.context(header);
+    const ctx = this.context(header, session);
     let response: unknown;
     try {
       response = await api.handler(request, ctx);
@@ -231,7 +243,7 @@ export class KafkaConnection {
     }
   }
 
-  private context(header: RequestHeader): KafkaRequestContext {
+  private context(header: RequestHeader, session: KafkaSession): KafkaRequestContext {
     return {
       broker: this.deps.broker,
       kafka: this.deps.kafka,
@@ -243,7 +255,7 @@ export class KafkaConnection {
       log: this.deps.log,
       signal: this.abort.signal,
       auth: this.deps.auth,
-      session: this.session,
+      session,
     };
   }
 

@@ -12,6 +12,7 @@ import type { BrokerContext, ProtocolServer } from '../../runtime/context.js';
 import { authOf } from '../../runtime/core/auth/service.js';
 import { connectionLimiterOf } from '../../runtime/core/limits.js';
 import { memoryGuardOf } from '../../runtime/core/memory-guard.js';
+import { createPeerServer } from '../../runtime/cluster/peer-tls.js';
 import { RobustMQError } from '../../runtime/errors.js';
 import { loadTlsOptions, verifiedPeerName } from '../../runtime/tls.js';
 import { KAFKA_APIS } from './apis/index.js';
@@ -154,8 +155,14 @@ export function createKafkaServer(ctx: BrokerContext): ProtocolServer {
         ports.kafkaTls = await listenOn(secure, ctx.config.kafkaTlsPort, ctx.config.host);
       }
       if (ctx.cluster) {
-        // Peers only (cluster network); not subject to client connection limits.
-        const internal = net.createServer((socket) => serve(socket, false, true));
+        // Peers only: TLS-PSK with the cluster secret (runtime/cluster/peer-tls.ts); not subject to client limits.
+        const internal = createPeerServer({
+          credential: ctx.cluster.credential,
+          listener: 'kafka-internal',
+          log,
+          refused: () => ctx.metrics.peerAuthFailures.inc({ listener: 'kafka-internal' }),
+          onPeer: (socket) => serve(socket, false, true),
+        });
         internal.on('error', (err) => log.error({ err }, 'kafka internal listener error'));
         servers.push(internal);
         ports.kafkaInternal = await listenOn(internal, ctx.config.internalPort, ctx.config.host);

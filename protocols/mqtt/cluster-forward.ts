@@ -37,7 +37,7 @@ export class ClusterMqtt {
     private readonly cluster: ClusterHandle,
   ) {
     const { ctx } = broker;
-    this.peers = new PeerPool((id) => cluster.broker(id)?.mqttInternal, ctx.log);
+    this.peers = new PeerPool((id) => cluster.broker(id)?.mqttInternal, cluster.credential, ctx.log);
     this.routes = new MqttRouteTable({
       brokerId: cluster.brokerId,
       meta: ctx.meta,
@@ -64,7 +64,16 @@ export class ClusterMqtt {
     router.shareGate = (key, msg) => this.shareDecisions.get(msg)?.has(key) ?? true;
     router.onSubscriptionsChanged = () => this.routes.changed();
     this.removeObserver = router.addObserver((msg) => this.forward(msg));
-    this.listener = await openLinkListener(ctx.config.host, ctx.config.mqttInternalPort, (req) => this.serve(req), ctx.log);
+    this.listener = await openLinkListener(
+      {
+        host: ctx.config.host,
+        port: ctx.config.mqttInternalPort,
+        credential: this.cluster.credential,
+        log: ctx.log,
+        refused: () => ctx.metrics.peerAuthFailures.inc({ listener: 'mqtt-internal' }),
+      },
+      (req, peer) => this.serve(req, peer),
+    );
     await this.sessions.adoptPrevious();
     await this.routes.start();
     this.broker.prepareSession = (conn) => this.sessions.prepare(conn);
@@ -153,8 +162,10 @@ export class ClusterMqtt {
     }
     if (targets.size === 0) return;
     const m = encodeMessage(msg);
+    // Who published it (the user this broker authenticated and authorized it for): carried along for the record.
+    const by = msg.origin === undefined ? null : (this.broker.sessions.get(msg.origin)?.conn?.username ?? null);
     for (const [id, shares] of targets) {
-      linkRequest(this.peers, id, { op: 'publish', m, shares }).catch((err: unknown) => {
+      linkRequest(this.peers, id, { op: 'publish', m, shares, by }).catch((err: unknown) => {
         this.broker.ctx.log.warn({ err, broker: id, topic: msg.topic }, 'mqtt: forwarding to a broker failed');
         // QoS 1/2: kept until the broker is back or its sessions were taken over (cluster-parked.ts).
         if (msg.qos > 0) this.parked.park(id, m, shares);
@@ -162,8 +173,9 @@ export class ClusterMqtt {
     }
   }
 
-  private serve(req: LinkRequest): Promise<void> | void {
+  private serve(req: LinkRequest, peer: string): Promise<void> | void {
     if (req.op === 'publish') {
+      this.broker.ctx.log.trace({ peer, topic: req.m.t, by: req.by ?? null }, 'mqtt: message forwarded by a peer');
       const msg = decodeMessage(req.m);
       if (req.only) return this.deliverOnly(msg, new Set(req.only));
       this.shareDecisions.set(msg, new Set(req.shares));

@@ -20,6 +20,7 @@ import type { ClusterIdentity } from './identity.js';
 import { LeadershipAgent } from './leadership.js';
 import { Membership, type LeaseReport } from './membership.js';
 import { ownerOf } from './ownership.js';
+import type { PeerCredential } from './peer-tls.js';
 import { leaderKey, type BrokerLeaseValue, type PartitionLeader } from './records.js';
 import { PeerPool } from './transport.js';
 import type { ClusterHandle, Route } from './types.js';
@@ -27,6 +28,7 @@ import { ClusterView } from './view.js';
 
 export interface ClusterBrokerOptions {
   readonly identity: ClusterIdentity;
+  readonly credential: PeerCredential;
   readonly meta: MetaStore;
   readonly topics: TopicManager;
   readonly engines: Partial<Record<StorageKind, GatedEngine>>;
@@ -46,6 +48,7 @@ export class ClusterBroker implements ClusterHandle {
   readonly advertise: 'single' | 'brokers';
   readonly view: ClusterView;
   readonly peers: PeerPool;
+  readonly credential: PeerCredential;
   private readonly membership: Membership;
   private readonly agent: LeadershipAgent;
   private readonly startedAt = Date.now();
@@ -60,7 +63,8 @@ export class ClusterBroker implements ClusterHandle {
     this.nodeId = o.identity.nodeId;
     this.advertise = o.identity.advertise;
     this.view = new ClusterView(o.meta, o.log);
-    this.peers = new PeerPool((id) => this.view.broker(id)?.internal, o.log);
+    this.credential = o.credential;
+    this.peers = new PeerPool((id) => this.view.broker(id)?.internal, o.credential, o.log);
     this.agent = new LeadershipAgent({ brokerId: this.brokerId, meta: o.meta, view: this.view, topics: o.topics, engines: o.engines, log: o.log });
     this.membership = new Membership({
       meta: o.meta,

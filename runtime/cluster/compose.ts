@@ -13,6 +13,7 @@ import type { StorageEngine, StorageKind } from '../storage/engine.js';
 import { ClusterBroker } from './broker.js';
 import { GatedEngine } from './gate.js';
 import { clusterIdentity, type ClusterIdentity } from './identity.js';
+import { peerCredential } from './peer-tls.js';
 
 type Engines = Partial<Record<StorageKind, StorageEngine>>;
 
@@ -28,10 +29,18 @@ export function planCluster(config: NodeConfig, log: Logger, onFatal: (reason: s
   if (config.meta !== 'dynamodb') {
     throw new RobustMQError('INVALID_ARGUMENT', 'robustmq broker needs a shared metadata store: --meta dynamodb');
   }
-  if ((config as { auth?: string }).auth === 'on') {
-    throw new RobustMQError('INVALID_ARGUMENT', 'robustmq broker does not support --auth on yet (broker-to-broker requests are not authenticated)');
+  if (config.clusterSecret === undefined) {
+    throw new RobustMQError(
+      'INVALID_ARGUMENT',
+      'robustmq broker needs the cluster secret brokers authenticate each other with: ROBUSTMQ_CLUSTER_SECRET or --cluster-secret-file (the same on every broker, at least 32 characters)',
+    );
+  }
+  if (config.auth === 'on' && config.adminToken === undefined) {
+    // A token generated per process would differ from broker to broker: the cluster shares one.
+    throw new RobustMQError('INVALID_ARGUMENT', 'robustmq broker --auth on needs the admin token the cluster shares: ROBUSTMQ_ADMIN_TOKEN or --admin-token-file');
   }
   const identity = clusterIdentity(config);
+  const credential = peerCredential(identity.brokerId, config.clusterSecret);
   const effective: NodeConfig = { ...config, brokerId: identity.brokerId };
   let broker: ClusterBroker | undefined;
   const fenced = (err: Error): void => broker?.fenced(err);
@@ -47,6 +56,7 @@ export function planCluster(config: NodeConfig, log: Logger, onFatal: (reason: s
     join: (core) => {
       broker = new ClusterBroker({
         identity,
+        credential,
         ...core,
         log: log.child({ component: 'cluster' }),
         leaseTtlMs: effective.clusterLeaseTtlMs,

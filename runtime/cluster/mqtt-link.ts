@@ -1,20 +1,22 @@
 /**
- * The broker-to-broker MQTT link: a TCP listener (`--mqtt-internal-port`, advertised in the lease as
- * `mqttInternal`) taking size-prefixed frames (int32 length + body, the framing PeerPool speaks), each a JSON
- * request answered by one JSON frame. Requests come from other brokers only (the listener binds the internal host).
+ * The broker-to-broker MQTT link: a TLS-PSK listener (`--mqtt-internal-port`, advertised in the lease as
+ * `mqttInternal`; peer-tls.ts: only brokers holding the cluster secret get past the handshake) taking size-prefixed
+ * frames (int32 length + body, the framing PeerPool speaks), each a JSON request answered by one JSON frame.
  * A malformed frame closes that connection; it never throws into the event loop.
  */
-import net from 'node:net';
+import type tls from 'node:tls';
 import type { Logger } from '../logger.js';
 import type { StoredMessage } from '../core/mqtt/persist-codec.js';
+import { createPeerServer, type PeerCredential } from './peer-tls.js';
 import { PeerError, type PeerPool } from './transport.js';
 
 export type LinkRequest =
   /**
    * A message published on the sender: deliver to local direct subscribers and to the shared groups listed; with
-   * `only`, to those sessions' direct subscriptions alone (a message re-sent after their broker died).
+   * `only`, to those sessions' direct subscriptions alone (a message re-sent after their broker died). `by`: the user
+   * the publishing client authenticated as on the sender, which also authorized the publish (null: anonymous).
    */
-  | { op: 'publish'; m: StoredMessage; shares: string[]; only?: string[] }
+  | { op: 'publish'; m: StoredMessage; shares: string[]; only?: string[]; by?: string | null }
   /** A client's session moved to the sender: drop it here (closing its connection) and save what it had. */
   | { op: 'release-session'; clientId: string };
 
@@ -23,18 +25,25 @@ export type LinkResponse = { ok: true } | { ok: false; error: string };
 const MAX_FRAME = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 
+export interface LinkListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly credential: PeerCredential;
+  readonly log: Logger;
+  /** Counts a connection refused for not proving the cluster secret. */
+  readonly refused: () => void;
+}
+
 export async function openLinkListener(
-  host: string,
-  port: number,
-  handle: (req: LinkRequest) => Promise<void> | void,
-  log: Logger,
+  o: LinkListenerOptions,
+  handle: (req: LinkRequest, peer: string) => Promise<void> | void,
 ): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const { host, port, log } = o;
+  const sockets = new Set<tls.TLSSocket>();
+  const server = createPeerServer({ credential: o.credential, listener: 'mqtt-internal', log, refused: o.refused, onPeer: (socket, peer) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.setNoDelay(true);
     let buf: Buffer = Buffer.alloc(0);
     let chain = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
@@ -55,17 +64,17 @@ export async function openLinkListener(
         chain = chain.then(async () => {
           let res: LinkResponse;
           try {
-            await handle(req);
+            await handle(req, peer);
             res = { ok: true };
           } catch (err) {
-            log.warn({ err, op: req.op }, 'mqtt link request failed');
+            log.warn({ err, op: req.op, peer }, 'mqtt link request failed');
             res = { ok: false, error: err instanceof Error ? err.message : String(err) };
           }
           if (!socket.destroyed) socket.write(frame(res));
         });
       }
     });
-  });
+  } });
   server.on('error', (err) => log.error({ err }, 'mqtt internal listener error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,7 +83,7 @@ export async function openLinkListener(
       resolve();
     });
   });
-  const address = server.address() as net.AddressInfo;
+  const address = server.address() as { port: number };
   return {
     port: address.port,
     close: () =>

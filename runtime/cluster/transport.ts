@@ -1,14 +1,15 @@
 /**
- * Broker-to-broker connections: size-prefixed frames (int32 length + body, Kafka's framing) over TCP to a peer's
- * internal listener. A connection carries one request at a time — a pool per peer hands an idle one out, or opens
+ * Broker-to-broker connections: size-prefixed frames (int32 length + body, Kafka's framing) over TLS-PSK
+ * (peer-tls.ts: both ends prove the cluster secret) to a peer's internal listener. A connection carries one request at a time — a pool per peer hands an idle one out, or opens
  * another — so a long-polling request never holds up the ones behind it. Protocol-neutral: the Kafka front-end
  * sends Kafka requests through it (protocols/kafka/cluster/forward.ts); phase-2 MQTT routing can send its own.
  *
  * Failures surface as PeerError: `unreachable` (nothing was sent: safe to retry anywhere), `timeout` and `closed`
  * (the request may or may not have been carried out).
  */
-import net from 'node:net';
+import type tls from 'node:tls';
 import type { Logger } from '../logger.js';
+import { connectPeer, type PeerCredential } from './peer-tls.js';
 import type { Endpoint } from './records.js';
 
 export type PeerFailure = 'unreachable' | 'timeout' | 'closed';
@@ -35,7 +36,7 @@ class PeerConnection {
   idleSince = Date.now();
   dead = false;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(readonly socket: tls.TLSSocket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     const fail = (): void => this.fail(new PeerError('closed', 'the peer closed the connection'));
@@ -43,20 +44,13 @@ class PeerConnection {
     socket.on('close', fail);
   }
 
-  static connect(to: Endpoint): Promise<PeerConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: to.host, port: to.port });
-      const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), CONNECT_TIMEOUT_MS);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new PeerConnection(socket));
-      });
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new PeerError('unreachable', `cannot connect to ${to.host}:${to.port}: ${err.message}`));
-      });
-    });
+  static async connect(credential: PeerCredential, to: Endpoint): Promise<PeerConnection> {
+    try {
+      return new PeerConnection(await connectPeer(credential, to, CONNECT_TIMEOUT_MS));
+    } catch (err) {
+      // A refused handshake (a peer with another secret) is as good as unreachable: nothing was sent.
+      throw new PeerError('unreachable', `cannot connect to ${to.host}:${to.port}: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 
   /** Sends one frame; resolves with the answer frame, or null at once when none is expected. */
@@ -124,6 +118,7 @@ export class PeerPool {
 
   constructor(
     private readonly resolve: (brokerId: string) => Endpoint | undefined,
+    private readonly credential: PeerCredential,
     private readonly log?: Logger,
   ) {
     this.sweeper = setInterval(() => this.sweep(), IDLE_MS / 2);
@@ -136,7 +131,7 @@ export class PeerPool {
     const to = this.resolve(brokerId);
     if (!to) throw new PeerError('unreachable', `broker ${brokerId} is not live`);
     const key = `${brokerId}@${to.host}:${to.port}`;
-    const conn = this.take(key) ?? (await PeerConnection.connect(to));
+    const conn = this.take(key) ?? (await PeerConnection.connect(this.credential, to));
     this.busy.add(conn);
     try {
       return await conn.exchange(body, options.expectResponse, options.timeoutMs);

@@ -2,6 +2,7 @@
  * What protocol front-ends see of the cluster (BrokerContext.cluster, present on `robustmq broker` only): who this
  * broker is, who leads each partition and owns each group, the live brokers, and connections to them.
  */
+import type { PeerCredential } from './peer-tls.js';
 import type { BrokerLeaseValue } from './records.js';
 import type { PeerPool } from './transport.js';
 
@@ -26,4 +27,6 @@ export interface ClusterHandle {
   ownerOf(key: string): Route;
   /** Connections to the other brokers' internal listeners. */
   readonly peers: PeerPool;
+  /** What this broker proves to its peers, and checks they prove (the cluster secret's key). */
+  readonly credential: PeerCredential;
 }

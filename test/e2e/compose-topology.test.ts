@@ -7,7 +7,9 @@
  * command runs against every process too.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -29,7 +31,38 @@ import { S3_TEST_CREDENTIALS, startS3rver, type TestS3 } from '../helpers/s3rver
 const run = promisify(execFile);
 
 const compose = await readCompose({ ROBUSTMQ_ADVERTISED_HOST: '127.0.0.1' });
-const nodes = Object.entries(compose.services).filter(([, s]) => s.build?.dockerfile === 'local/Dockerfile');
+/** Services running robustmq (the image's entrypoint); one-shot helpers on the same image override the entrypoint. */
+const nodes = Object.entries(compose.services).filter(([, s]) => s.build?.dockerfile === 'local/Dockerfile' && s.entrypoint === undefined);
+
+/** Named volumes as local directories: `/secrets` of a service mounting `robustmq-secrets` is `<volumes>/robustmq-secrets`. */
+const volumesDir = mkdtempSync(path.join(os.tmpdir(), 'robustmq-compose-volumes-'));
+function mounts(s: Service): Array<[string, string]> {
+  return (s.volumes ?? []).map((v) => {
+    const [volume, mountPoint] = v.split(':');
+    mkdirSync(path.join(volumesDir, volume!), { recursive: true });
+    return [mountPoint!, path.join(volumesDir, volume!)];
+  });
+}
+/** The service's environment with paths inside its mounted volumes moved to their local directories. */
+function withVolumes(s: Service, env: Record<string, string> = envOf(s)): Record<string, string> {
+  const out = { ...env };
+  for (const [key, value] of Object.entries(out)) {
+    for (const [mountPoint, dir] of mounts(s)) if (value.startsWith(`${mountPoint}/`)) out[key] = dir + value.slice(mountPoint.length);
+  }
+  return out;
+}
+/** Runs a one-shot `node -e` helper service as compose would (its volumes as local directories). */
+async function runOneShot(name: string): Promise<string> {
+  const s = compose.services[name]!;
+  const [node, ...args] = [...s.entrypoint!, ...s.command!];
+  expect(node).toBe('node');
+  const { stdout } = await run(process.execPath, args, { env: { ...process.env, ...withVolumes(s) } });
+  return stdout;
+}
+// As `docker compose up` does before any broker starts (depends_on: service_completed_successfully).
+const secretsRun = await runOneShot('robustmq-secrets');
+const cfg = (s: Service) => configOf(s, withVolumes(s));
+afterAll(() => rm(volumesDir, { recursive: true, force: true }));
 const byRole = (role: string) => nodes.filter(([, s]) => s.command?.[0] === role);
 const service = (name: string): Service => {
   const s = compose.services[name];
@@ -51,12 +84,12 @@ describe('compose file', () => {
       for (const variable of Object.keys(envOf(s)).filter((k) => k.startsWith('ROBUSTMQ_'))) {
         expect(known, `${name}: ${variable} is not a config option`).toContain(variable);
       }
-      expect(() => configOf(s), name).not.toThrow();
+      expect(() => cfg(s), name).not.toThrow();
     }
   });
 
   it('names each broker distinctly and makes it reachable by its service name, without auth', () => {
-    const brokers = byRole('broker').map(([name, s]) => ({ name, config: configOf(s) }));
+    const brokers = byRole('broker').map(([name, s]) => ({ name, config: cfg(s) }));
     expect(new Set(brokers.map((b) => b.config.brokerId)).size).toBe(brokers.length);
     for (const { name, config } of brokers) {
       expect(config.brokerId).toMatch(/^broker-\d+$/);
@@ -66,8 +99,26 @@ describe('compose file', () => {
     }
   });
 
+  it('generates one cluster secret on the first up, keeps it afterwards, and gives it to every broker read-only', async () => {
+    const secrets = service('robustmq-secrets');
+    expect(secrets.restart).toBe('no');
+    expect(secretsRun).toMatch(/^generated /);
+    const file = withVolumes(secrets).SECRET_FILE!;
+    const secret = readFileSync(file, 'utf8');
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o400);
+    expect(statSync(file).uid).toBe(1000);
+    expect(await runOneShot('robustmq-secrets')).toMatch(/^kept /);
+    expect(readFileSync(file, 'utf8')).toBe(secret);
+    for (const [name, s] of byRole('broker')) {
+      expect(s.volumes, name).toContain('robustmq-secrets:/secrets:ro');
+      expect(cfg(s).clusterSecret, name).toBe(secret);
+    }
+    expect(cfg(service('robustmq-meta')).clusterSecret).toBeUndefined();
+  });
+
   it('points meta and brokers at the same LocalStack table, and brokers at the bucket the init creates', () => {
-    const meta = configOf(service('robustmq-meta'));
+    const meta = cfg(service('robustmq-meta'));
     expect(meta).toMatchObject({ meta: 'dynamodb', dynamodbEndpoint: LOCALSTACK, createTables: true });
     const init = service('localstack-init');
     const bucket = envOf(init).BUCKET;
@@ -75,7 +126,7 @@ describe('compose file', () => {
     expect(init.command?.join(' ')).toContain('aws s3api create-bucket --bucket "$BUCKET"');
     expect(init.restart).toBe('no');
     for (const [name, s] of byRole('broker')) {
-      const config = configOf(s);
+      const config = cfg(s);
       expect(config, name).toMatchObject({
         storage: 's3',
         meta: 'dynamodb',
@@ -91,7 +142,7 @@ describe('compose file', () => {
   });
 
   it('publishes each broker on its own host ports (broker-1 on the standard ones), and neither meta nor the internal ports', () => {
-    const defaults = configOf(service('robustmq-broker-1'));
+    const defaults = cfg(service('robustmq-broker-1'));
     const containerPorts = [defaults.mqttPort, defaults.wsPort, defaults.kafkaPort, defaults.adminPort].sort();
     expect(published(service('robustmq-broker-1'))).toEqual([
       [1883, 1883],
@@ -123,6 +174,7 @@ describe('compose file', () => {
         localstack: { condition: 'service_healthy' },
         'localstack-init': { condition: 'service_completed_successfully' },
         'robustmq-meta': { condition: 'service_healthy' },
+        'robustmq-secrets': { condition: 'service_completed_successfully' },
       });
       // A broker that was replaced exits (code 75) for its supervisor to start it again.
       expect(s.restart).toBe('unless-stopped');
@@ -134,7 +186,7 @@ describe('compose file', () => {
     const s = service('robustmq-standalone');
     expect(s.profiles).toEqual(['standalone']);
     expect(s.depends_on).toBeUndefined();
-    const config = configOf(s);
+    const config = cfg(s);
     expect(config).toMatchObject({ storage: 'segment', meta: 'embedded' });
     const [volume, mountPoint] = s.volumes![0]!.split(':');
     expect(mountPoint).toBe(config.dataDir);
@@ -210,7 +262,7 @@ describe('the S3/DynamoDB cluster (meta + brokers), run against s3rver and dynal
       else if (key === envName('dynamodbEndpoint')) env[key] = dynamo.endpoint;
       else throw new Error(`${key} points at LocalStack: no local stand-in for it`);
     }
-    return { ...env, AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey };
+    return { ...withVolumes(s, env), AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey };
   }
 
   /** The service's command as a local process: service host names → 127.0.0.1, listeners on loopback free ports. */
@@ -248,7 +300,7 @@ describe('the S3/DynamoDB cluster (meta + brokers), run against s3rver and dynal
     expect(await healthcheck(meta!.ports.admin!)).toBe(0);
     for (const [name, b] of brokers) expect(await healthcheck(b.ports.admin!), name).toBe(0);
     // Every broker sees every other (membership is polled, so a newcomer shows up within a poll or two).
-    const ids = byRole('broker').map(([, s]) => configOf(s).brokerId!).sort();
+    const ids = byRole('broker').map(([, s]) => cfg(s).brokerId!).sort();
     for (const [name, b] of brokers) {
       const seen = await until(async () => {
         const status = await clusterStatus(b.ports.admin!);

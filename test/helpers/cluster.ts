@@ -5,6 +5,7 @@
  * address clients get when Metadata advertises a single endpoint.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import { DynamoMetaStore } from '../../runtime/meta/dynamodb/store.js';
@@ -18,8 +19,10 @@ export interface ClusterInfra {
   readonly s3: TestS3;
   readonly dataDir: string;
   readonly tablePrefix: string;
-  /** Environment of every child process (fake AWS credentials). */
+  /** Environment of every child process (fake AWS credentials, the cluster secret). */
   readonly env: NodeJS.ProcessEnv;
+  /** The secret this cluster's brokers share. */
+  readonly clusterSecret: string;
   /** A client of the cluster's MetaStore, for inspection (closed with the infra). */
   meta(): Promise<DynamoMetaStore>;
   close(): Promise<void>;
@@ -30,12 +33,20 @@ export async function startInfra(tablePrefix = 'cluster'): Promise<ClusterInfra>
   const dynamo = await startDynalite();
   const dataDir = await tempDir('robustmq-cluster-');
   const stores: DynamoMetaStore[] = [];
+  const clusterSecret = randomBytes(24).toString('base64url');
   return {
     dynamo,
     s3,
     dataDir,
     tablePrefix,
-    env: { AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Brokers authenticate each other with it (runtime/cluster/peer-tls.ts); the env, so it is not in argv.
+      ROBUSTMQ_CLUSTER_SECRET: clusterSecret,
+    },
+    clusterSecret,
     meta: async () => {
       const store = await DynamoMetaStore.open({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, tablePrefix, maxAttempts: 2 });
       stores.push(store);

@@ -64,8 +64,8 @@ export const FREE_PORTS = Object.entries(nodeConfigSchema.parse({}) as Record<st
 
 const COMMANDS: Record<string, () => Command> = { start: startCommand, broker: brokerCommand, meta: metaCommand };
 
-/** The config a service's process would run with: its flags through the real command's parser, its env. */
-export function configOf(s: Service): NodeConfig {
+/** The config a service's process would run with: its flags through the real command's parser, its env (or `env`). */
+export function configOf(s: Service, env: Record<string, string> = envOf(s)): NodeConfig {
   const factory = COMMANDS[s.command?.[0] ?? ''];
   if (!factory) throw new Error(`not a robustmq command: ${s.command?.[0]}`);
   const cmd = factory().exitOverride();
@@ -73,5 +73,5 @@ export function configOf(s: Service): NodeConfig {
   cmd.parse(s.command!.slice(1), { from: 'user' });
   const { config: configFile, ...flags } = cmd.opts<Record<string, unknown>>();
   if (configFile !== undefined) throw new Error('a compose service should not need --config');
-  return loadConfig({ flags, env: envOf(s) });
+  return loadConfig({ flags, env });
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { filterMatches, MqttRouteTable, sharedParts } from '../../runtime/cluster/mqtt-routes.js';
 import { linkRequest, openLinkListener, type LinkRequest } from '../../runtime/cluster/mqtt-link.js';
+import { peerCredential } from '../../runtime/cluster/peer-tls.js';
 import { PeerPool } from '../../runtime/cluster/transport.js';
 import { createLogger } from '../../runtime/logger.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,17 +61,30 @@ describe('MqttRouteTable', () => {
   });
 });
 
+const SECRET = 'test-cluster-secret-0123456789abcdef';
+
 describe('the MQTT link', () => {
   it('carries requests and answers errors', async () => {
     const seen: LinkRequest[] = [];
-    const listener = await openLinkListener('127.0.0.1', 0, (req) => {
-      if (req.op === 'release-session' && req.clientId === 'bad') throw new Error('refused');
-      seen.push(req);
-    }, log);
-    const peers = new PeerPool(() => ({ host: '127.0.0.1', port: listener.port }));
+    let refused = 0;
+    const listener = await openLinkListener(
+      { host: '127.0.0.1', port: 0, credential: peerCredential('b9', SECRET), log, refused: () => refused++ },
+      (req) => {
+        if (req.op === 'release-session' && req.clientId === 'bad') throw new Error('refused');
+        seen.push(req);
+      },
+    );
+    const peers = new PeerPool(() => ({ host: '127.0.0.1', port: listener.port }), peerCredential('b1', SECRET));
     await linkRequest(peers, 'b9', { op: 'publish', m: { t: 'a', p: '', q: 1, r: false, e: 0 }, shares: [] });
     await expect(linkRequest(peers, 'b9', { op: 'release-session', clientId: 'bad' })).rejects.toThrow(/refused/);
     expect(seen).toEqual([{ op: 'publish', m: { t: 'a', p: '', q: 1, r: false, e: 0 }, shares: [] }]);
+    // Another cluster's broker cannot inject a publish.
+    const stranger = new PeerPool(() => ({ host: '127.0.0.1', port: listener.port }), peerCredential('b1', 'some-other-cluster-secret-0123456789'));
+    await expect(linkRequest(stranger, 'b9', { op: 'publish', m: { t: 'injected', p: '', q: 0, r: false, e: 0 }, shares: [] })).rejects.toMatchObject({ kind: 'unreachable' });
+    expect(seen).toHaveLength(1);
+    for (let i = 0; i < 500 && refused === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(refused).toBe(1);
+    stranger.close();
     peers.close();
     await listener.close();
   });

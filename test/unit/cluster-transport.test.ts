@@ -1,11 +1,17 @@
 /**
- * Broker-to-broker connections (runtime/cluster/transport.ts) against a small framed echo server: one request per
- * connection at a time (a slow request does not hold up others), idle connections are reused, failures are typed.
+ * Broker-to-broker connections (runtime/cluster/transport.ts) against a small framed echo server behind the peer
+ * TLS-PSK listener (runtime/cluster/peer-tls.ts): one request per connection at a time (a slow request does not hold
+ * up others), idle connections are reused, failures are typed; a pool or a raw socket without the cluster secret
+ * gets nothing through, and each refusal is counted and logged with its address.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPeerServer, peerCredential } from '../../runtime/cluster/peer-tls.js';
 import { PeerError, PeerPool } from '../../runtime/cluster/transport.js';
+import { pino } from 'pino';
 
+const SECRET = 'test-cluster-secret-0123456789abcdef';
+const OTHER_SECRET = 'another-cluster-secret-0123456789abcdef';
 const servers: net.Server[] = [];
 const pools: PeerPool[] = [];
 
@@ -15,15 +21,24 @@ afterEach(async () => {
 });
 
 /** Answers each frame with its body reversed, after `delay(body)` ms (or once that promise resolves); counts connections. */
-async function echo(delay: (body: string) => number | Promise<void> = () => 0): Promise<{ port: number; connections: () => number }> {
+async function echo(
+  delay: (body: string) => number | Promise<void> = () => 0,
+): Promise<{ port: number; connections: () => number; refused: () => number; bodies: string[]; peers: string[]; logs: string[] }> {
   let connections = 0;
-  const server = net.createServer((socket) => {
+  let refused = 0;
+  const bodies: string[] = [];
+  const peers: string[] = [];
+  const logs: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
+  const server = createPeerServer({ credential: peerCredential('server', SECRET), listener: 'test', log, refused: () => refused++, onPeer: (socket, peer) => {
     connections++;
+    peers.push(peer);
     let buf = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
         const body = buf.subarray(4, 4 + buf.readInt32BE(0)).toString();
+        bodies.push(body);
         buf = buf.subarray(4 + body.length);
         const answer = Buffer.from([...body].reverse().join(''));
         const size = Buffer.alloc(4);
@@ -35,15 +50,14 @@ async function echo(delay: (body: string) => number | Promise<void> = () => 0): 
       }
     });
     socket.on('error', () => undefined);
-  });
+  } });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  server.on('connection', (s) => s.setNoDelay(true));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+  return { port: (server.address() as net.AddressInfo).port, connections: () => connections, refused: () => refused, bodies, peers, logs };
 }
 
-function pool(ports: Record<string, number>): PeerPool {
-  const p = new PeerPool((id) => (ports[id] === undefined ? undefined : { host: '127.0.0.1', port: ports[id] }));
+function pool(ports: Record<string, number>, secret = SECRET): PeerPool {
+  const p = new PeerPool((id) => (ports[id] === undefined ? undefined : { host: '127.0.0.1', port: ports[id] }), peerCredential('client-broker', secret));
   pools.push(p);
   return p;
 }
@@ -95,4 +109,44 @@ describe('PeerPool', () => {
     expect(err).toBeInstanceOf(PeerError);
     expect((err as PeerError).kind).toBe('timeout');
   });
+
+  it('refuses a pool holding another cluster\'s secret before any frame is read', async () => {
+    const server = await echo();
+    const p = pool({ b1: server.port }, OTHER_SECRET);
+    await expect(ask(p, 'b1', 'hello')).rejects.toMatchObject({ kind: 'unreachable' });
+    await until(() => server.refused() === 1);
+    expect(server.connections()).toBe(0);
+    expect(server.bodies).toEqual([]);
+    // The right secret still works, and the server learns the identity the peer presented.
+    expect(await ask(pool({ b1: server.port }), 'b1', 'ok')).toBe('ko');
+    expect(server.peers).toEqual(['client-broker']);
+  });
+
+  it('closes a raw TCP client that sends a frame in the clear, counts it and logs its address', async () => {
+    const server = await echo();
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const frame = Buffer.alloc(9);
+    frame.writeInt32BE(5, 0);
+    frame.write('hello', 4);
+    socket.write(frame);
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    expect(server.bodies).toEqual([]);
+    expect(server.connections()).toBe(0);
+    // Whatever came back is a TLS alert, never an answer frame.
+    expect(Buffer.concat(received).includes(Buffer.from('olleh'))).toBe(false);
+    await until(() => server.refused() === 1);
+    const line = server.logs.map((l) => JSON.parse(l) as { msg: string; remoteAddress: string }).find((l) => /internal listener/.test(l.msg));
+    expect(line?.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
 });
+
+async function until(test: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

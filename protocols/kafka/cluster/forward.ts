@@ -1,7 +1,8 @@
 /**
  * Sends a Kafka request to another broker of the cluster over its internal listener and decodes the answer: the
  * same API and version the client used, so the answer can be relayed as it is or merged field by field. The
- * peer serves it as the partitions' leader (or the group's coordinator) and never forwards it again.
+ * peer serves it as the partitions' leader (or the group's coordinator), as the client's principal (envelope.ts),
+ * and never forwards it again.
  */
 import type { BrokerLeaseValue } from '../../../runtime/cluster/records.js';
 import { PeerError } from '../../../runtime/cluster/transport.js';
@@ -11,6 +12,7 @@ import { responseHeaderFlexible, skipHeaderTags, writeRequestHeader } from '../c
 import { Reader } from '../codec/reader.js';
 import { Writer } from '../codec/writer.js';
 import { ErrorCode } from '../errors.js';
+import { writeEnvelope } from './envelope.js';
 
 let nextCorrelationId = 0;
 
@@ -35,10 +37,12 @@ export async function forward<Req, Res>(
   const flexible = isFlexible(api, version);
   const correlationId = (nextCorrelationId = (nextCorrelationId + 1) & 0x7fffffff);
   const w = new Writer();
-  writeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: `robustmq-broker-${cluster.brokerId}` }, flexible);
+  // The client's own client.id: group members, logs and quotas on the leader see the client, not this broker.
+  writeRequestHeader(w, { apiKey: api.apiKey, apiVersion: version, correlationId, clientId: ctx.clientId ?? null }, flexible);
   encode(api.request, w, request, version, flexible);
   const expectResponse = options.expectResponse ?? true;
-  const frame = await cluster.peers.request(to.id, w.finish(), { expectResponse, timeoutMs: options.timeoutMs });
+  const body = [writeEnvelope(ctx.session.principal), ...w.finish()];
+  const frame = await cluster.peers.request(to.id, body, { expectResponse, timeoutMs: options.timeoutMs });
   if (frame === null) return null;
   const r = new Reader(frame);
   if (r.int32() !== correlationId) throw new PeerError('closed', `broker ${to.id} answered another request`);

@@ -37,10 +37,14 @@ export function routedByGroup(api: AnyKafkaApi): AnyKafkaApi {
   return {
     ...api,
     handler: async (req: GroupRequest, ctx) => {
-      if (!routable(ctx) || !mayOnGroup(ctx, 'consume', req.groupId)) return api.handler(req, ctx);
+      if (!routable(ctx)) return api.handler(req, ctx);
+      // The owner decides the ACLs of what it is sent (the group's and, for OffsetCommit, each topic's).
       const owner = ctx.broker.cluster!.ownerOf(req.groupId);
       if (owner.kind === 'local') return api.handler(req, ctx);
-      if (owner.kind === 'none') return errorAnswer(api, req, ErrorCode.COORDINATOR_NOT_AVAILABLE, ctx);
+      if (owner.kind === 'none') {
+        if (!mayOnGroup(ctx, 'consume', req.groupId)) return api.handler(req, ctx);
+        return errorAnswer(api, req, ErrorCode.COORDINATOR_NOT_AVAILABLE, ctx);
+      }
       const waits = Math.max(req.sessionTimeoutMs ?? 0, req.rebalanceTimeoutMs ?? 0);
       try {
         return await forward(ctx, owner.broker, api, req, { timeoutMs: Math.max(GROUP_TIMEOUT_MS, waits + FORWARD_SLACK_MS) });
@@ -63,7 +67,9 @@ async function byOwner<T extends { groupId: string }>(
   const shares = new Map<string, { to: 'local' | BrokerLeaseValue; groups: string[] }>();
   const answers = new Map<string, T>();
   for (const g of groups) {
-    const owner = mayOnGroup(ctx, 'consume', g) ? cluster.ownerOf(g) : ({ kind: 'local' } as const);
+    let owner = cluster.ownerOf(g);
+    // Without an owner, a group the client may not see is refused here rather than retried.
+    if (owner.kind === 'none' && !mayOnGroup(ctx, 'consume', g)) owner = { kind: 'local' };
     if (owner.kind === 'none') answers.set(g, failed(g, ErrorCode.COORDINATOR_NOT_AVAILABLE));
     else {
       const key = owner.kind === 'local' ? '' : owner.broker.id;

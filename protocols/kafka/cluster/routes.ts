@@ -30,8 +30,10 @@ function add<P>(list: TopicPart<P>[], name: string, part: P): void {
 }
 
 /**
- * Routes every partition of `topics`. `allowed(topic)` false sends the topic to the local handler, which refuses
- * it the way it always does (ACLs are checked where the client connected).
+ * Routes every partition of `topics`. A partition led elsewhere is forwarded whatever the client's ACLs say: its
+ * leader decides, as the client's principal (envelope.ts), so each partition is authorized once, where it is
+ * served. `allowed(topic)` decides only for partitions without a live leader: false sends them to the local handler,
+ * which refuses them as usual, rather than telling a client that may not see the topic to retry.
  */
 export function routeByLeader<P>(
   ctx: KafkaRequestContext,
@@ -45,13 +47,13 @@ export function routeByLeader<P>(
     const record = ctx.broker.topics.get(t.name);
     for (const part of t.parts) {
       const index = indexOf(part);
-      if (!record || !allowed(t.name) || index < 0 || index >= record.partitions) {
+      if (!record || index < 0 || index >= record.partitions) {
         add(routes.local, t.name, part);
         continue;
       }
       const { route } = cluster.leaderOf(t.name, index);
       if (route.kind === 'local') add(routes.local, t.name, part);
-      else if (route.kind === 'none') add(routes.none, t.name, part);
+      else if (route.kind === 'none') add(allowed(t.name) ? routes.none : routes.local, t.name, part);
       else {
         let r = routes.remote.get(route.broker.id);
         if (!r) routes.remote.set(route.broker.id, (r = { broker: route.broker, topics: [] }));

@@ -8,16 +8,15 @@
  * server verified, the connection starts authenticated as the certificate's common name, and SASL may still
  * follow (SASL_SSL) and replace that principal. Until authenticated, only ApiVersions and the SASL APIs are served.
  *
- * A cluster peer's connection on the internal listener is trusted: it forwards requests the client's own broker
- * authenticated and authorized (ACLs are checked before a request is forwarded), so it needs no SASL and no ACLs.
+ * A cluster peer's connection on the internal listener proved the cluster secret in its TLS handshake
+ * (runtime/cluster/peer-tls.ts) and needs no SASL; each request it forwards is served in a session of its own, as
+ * the principal the entry broker authenticated (cluster/envelope.ts), and that principal's ACLs apply here.
  */
 import type { SaslExchange } from '../../../runtime/core/auth/sasl.js';
 import { ANONYMOUS, type Principal } from '../../../runtime/core/auth/types.js';
 
 export const SASL_HANDSHAKE_KEY = 17;
 export const SASL_AUTHENTICATE_KEY = 36;
-
-const PEER: Principal = Object.freeze({ user: null, mechanism: 'cluster-peer' });
 
 export class KafkaSession {
   private current: Principal;
@@ -40,17 +39,17 @@ export class KafkaSession {
     }
   }
 
-  /** The session of a cluster peer on the internal listener. */
-  static peer(): KafkaSession {
+  /** The session of one request a cluster peer forwarded: authenticated by the entry broker as `principal`. */
+  static forwarded(principal: Principal): KafkaSession {
     const session = new KafkaSession(false);
     session.authenticatedBy = 'peer';
-    session.current = PEER;
+    session.current = principal;
     return session;
   }
 
-  /** A cluster peer: every ACL check passes. */
-  get trusted(): boolean {
-    return this.authenticatedBy === 'peer';
+  /** The connection of a cluster peer on the internal listener, before any request. */
+  static peer(): KafkaSession {
+    return KafkaSession.forwarded(ANONYMOUS);
   }
 
   get principal(): Principal {

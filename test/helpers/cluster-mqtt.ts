@@ -1,5 +1,5 @@
 /** A loopback cluster for MQTT tests: dynalite + s3rver, one `meta` and three `broker` processes, and their clients. */
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { RouteEntry } from '../../runtime/cluster/mqtt-routes.js';
 import { startBrokerProcess, startInfra, startMeta, until, type Child, type ClusterInfra } from './cluster.js';
 import { connectClient, endAll } from './mqtt.js';
@@ -10,6 +10,8 @@ export class MqttCluster {
   infra!: ClusterInfra;
   private meta: Child | undefined;
   private probes = 0;
+  /** Options every client of this helper connects with (credentials, with --auth on). */
+  clientOptions: IClientOptions = {};
 
   /** `brokerFlags` go to every broker, `perBroker[id]` to broker `id` on top of them. */
   async start(
@@ -28,7 +30,7 @@ export class MqttCluster {
 
   /** An mqtt.js client of broker `id`, ended with the cluster. */
   async client(id: string, options: Parameters<typeof connectClient>[1] = {}): Promise<MqttClient> {
-    const c = await connectClient(this.url(id), options);
+    const c = await connectClient(this.url(id), { ...this.clientOptions, ...options });
     this.clients.push(c);
     return c;
   }
@@ -51,13 +53,13 @@ export class MqttCluster {
     const n = ++this.probes;
     const topic = `robustmq-test-probe/${n}/${brokerId}`;
     const others = this.running().filter((id) => id !== brokerId);
-    const sub = await connectClient(this.url(brokerId), { clientId: `probe-${n}-sub` });
+    const sub = await connectClient(this.url(brokerId), { ...this.clientOptions, clientId: `probe-${n}-sub` });
     const pubs: MqttClient[] = [];
     try {
       const arrived = new Set<string>();
       sub.on('message', (t, payload) => void (t === topic && arrived.add(payload.toString())));
       await sub.subscribeAsync(topic, { qos: 1 });
-      for (const id of others) pubs.push(await connectClient(this.url(id), { clientId: `probe-${n}-pub-${id}` }));
+      for (const id of others) pubs.push(await connectClient(this.url(id), { ...this.clientOptions, clientId: `probe-${n}-pub-${id}` }));
       await until(
         async () => {
           const missing = others.filter((id) => !arrived.has(id));

@@ -252,8 +252,9 @@ export interface ClusterStatus {
   leaderless: Array<{ topic: string; partition: number }>;
 }
 
-export async function clusterStatus(adminPort: number): Promise<ClusterStatus> {
-  const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/cluster`, { signal: AbortSignal.timeout(5000) });
+export async function clusterStatus(adminPort: number, adminToken?: string): Promise<ClusterStatus> {
+  const headers: Record<string, string> = adminToken ? { authorization: `Bearer ${adminToken}` } : {};
+  const res = await fetch(`http://127.0.0.1:${adminPort}/api/v1/cluster`, { headers, signal: AbortSignal.timeout(5000) });
   return (await res.json()) as ClusterStatus;
 }
 

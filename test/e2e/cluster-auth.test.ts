@@ -330,4 +330,11 @@ describe('the internal listeners', () => {
     }
     await until(() => (subscribers.get('b2')!.some((m) => m.topic === 'inject/with-secret') ? true : undefined), 5000);
   }, 90_000);
+
+  it('writes no secret to any log line', () => {
+    for (const id of IDS) {
+      const text = JSON.stringify(broker(id).lines);
+      for (const secret of [cluster.infra.clusterSecret, TOKEN, ALICE.password, 'bob-password-123']) expect(text.includes(secret), id).toBe(false);
+    }
+  });
 });

@@ -5,6 +5,9 @@
  * `internalHost` is left unset on purpose: a task's address is only known when it starts, and `robustmq broker`
  * then takes the first non-loopback IPv4 address, which on Fargate (awsvpc) is the task's own network interface —
  * the address the other brokers reach it at inside the VPC.
+ *
+ * Secrets (cluster secret, admin token, the initial user's password) are never part of this environment: they reach
+ * the container as ECS secrets (infra/secrets.ts), so neither the template nor the task definition holds a value.
  */
 import { envName } from '../runtime/config/schema.js';
 import { INTERNAL_PORTS } from './ports.js';
@@ -24,6 +27,10 @@ export interface BrokerEnvironmentProps extends MetaEnvironmentProps {
   readonly advertisedPort?: number;
   readonly flushIntervalMs: number;
   readonly retentionMs: number;
+  /** Whether clients must log in and ACLs are enforced (`--auth on`). */
+  readonly auth: boolean;
+  /** User the broker creates at start when missing (its password is an ECS secret). @default none */
+  readonly initialUser?: string;
 }
 
 /** Config key → value of a `robustmq meta` task. */
@@ -54,6 +61,9 @@ export function brokerConfig(props: BrokerEnvironmentProps): Record<string, stri
     dataDir: '/data',
   };
   if (props.advertisedPort !== undefined) config.advertisedPort = String(props.advertisedPort);
+  // auth off is the broker's default: the opt-out sets nothing.
+  if (props.auth) config.auth = 'on';
+  if (props.initialUser !== undefined) config.initialUser = props.initialUser;
   return config;
 }
 

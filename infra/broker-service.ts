@@ -2,7 +2,8 @@
  * The brokers: an ECS cluster and a Fargate service of ARM64 tasks running `robustmq broker` (one broker of a
  * cluster each: its own id and S3 write lease, the partitions the scheduler gives it), the image built from
  * local/Dockerfile, storage on S3 and metadata on DynamoDB. The task role reaches only the stack's bucket and
- * tables. Brokers reach each other on the internal ports (forwarded requests) and nothing else reaches them.
+ * tables. Brokers reach each other on the internal ports (forwarded requests, authenticated with the cluster
+ * secret) and nothing else reaches them. Credentials come from Secrets Manager as ECS secrets (infra/secrets.ts).
  * Application Auto Scaling tracks CPU and the connections-per-broker metric; the scheduler function adds
  * scale-to-minimum when idle and wake-up from zero (runtime/scheduler).
  */
@@ -21,6 +22,7 @@ import { brokerConfig, toEnvironment } from './broker-env.js';
 import type { DataStore } from './data-store.js';
 import type { BrokerLoadBalancer } from './load-balancer.js';
 import type { Network } from './network.js';
+import type { ClusterSecrets } from './secrets.js';
 import { BROKER_PORTS, HEALTHCHECK_SCRIPT, INTERNAL_PORTS } from './ports.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +46,14 @@ export interface BrokerServiceProps {
   readonly network: Network;
   readonly data: DataStore;
   readonly loadBalancer: BrokerLoadBalancer;
+  /** Host advertised to Kafka clients. @default the load balancer's DNS name */
+  readonly advertisedHost?: string;
+  /** The cluster secret, admin token and initial user's password, passed to the container as ECS secrets. */
+  readonly secrets: ClusterSecrets;
+  /** `--auth on`: clients log in and ACLs are enforced. */
+  readonly auth: boolean;
+  /** User the broker creates at start when missing; needs `secrets.initialUserPassword`. @default none */
+  readonly initialUser?: string;
   readonly minBrokers: number;
   readonly maxBrokers: number;
   /** Fargate CPU units (256 = 0.25 vCPU). */
@@ -65,11 +75,17 @@ export class BrokerService extends Construct {
   readonly logGroup: logs.LogGroup;
   /** The image of every RobustMQ task of the stack (brokers and the meta service). */
   readonly image: ecs.ContainerImage;
+  /** Whether clients must log in (`--auth on`). */
+  readonly auth: boolean;
+  /** The user brokers create at start when missing; undefined without one. */
+  readonly initialUser?: string;
   static readonly CONTAINER = 'broker';
 
   constructor(scope: Construct, id: string, props: BrokerServiceProps) {
     super(scope, id);
     const { network, data, loadBalancer } = props;
+    this.auth = props.auth;
+    this.initialUser = props.initialUser;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: network.vpc,
       containerInsightsV2: props.containerInsights ? ecs.ContainerInsights.ENABLED : ecs.ContainerInsights.DISABLED,
@@ -92,16 +108,23 @@ export class BrokerService extends Construct {
       bucketName: data.bucket.bucketName,
       region: Stack.of(this).region,
       tablePrefix: data.tablePrefix,
-      advertisedHost: loadBalancer.loadBalancer.loadBalancerDnsName,
+      advertisedHost: props.advertisedHost ?? loadBalancer.loadBalancer.loadBalancerDnsName,
       advertisedPort: loadBalancer.kafkaPort === BROKER_PORTS.kafka ? undefined : loadBalancer.kafkaPort,
       flushIntervalMs: props.flushInterval.toMilliseconds(),
       retentionMs: props.retention.toMilliseconds(),
       shutdownTimeoutMs: stopTimeout.toMilliseconds() - 5_000,
+      auth: props.auth,
+      initialUser: props.initialUser,
     });
+    if (props.initialUser !== undefined && !props.secrets.initialUserPassword) {
+      throw new Error('BrokerService: an initial user needs its password secret (ClusterSecrets with initialUser)');
+    }
     this.taskDefinition.addContainer(BrokerService.CONTAINER, {
       image: this.image,
       command: ['broker'],
       environment: toEnvironment(config),
+      // Resolved by the execution role when a task starts; the task definition holds only the secrets' ARNs.
+      secrets: props.secrets.containerSecrets(),
       portMappings: [...Object.values(BROKER_PORTS), ...Object.values(INTERNAL_PORTS)].map((containerPort) => ({
         containerPort,
         protocol: ecs.Protocol.TCP,

@@ -13,6 +13,10 @@ export const CONTEXT_KEYS = [
   'brokerMemoryMiB',
   'flushIntervalMs',
   'certificateArn',
+  'plaintext',
+  'domainName',
+  'auth',
+  'initialUser',
   'retentionDays',
   'logRetentionDays',
   'connectionsPerBroker',
@@ -57,6 +61,10 @@ export function propsFromContext(app: App): { stackName: string; props: RobustMQ
   if (logDays !== undefined && !Object.values(logs.RetentionDays).includes(logDays as logs.RetentionDays)) {
     throw new Error(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...; got ${logDays})`);
   }
+  const auth = str(get, 'auth');
+  if (auth !== undefined && auth !== 'on' && auth !== 'off') {
+    throw new Error(`context auth must be on or off (got ${auth}); off lets anyone who reaches the load balancer read and write every topic`);
+  }
   const insights = get('containerInsights');
   const schedulerService = get('schedulerService');
   return {
@@ -69,6 +77,10 @@ export function propsFromContext(app: App): { stackName: string; props: RobustMQ
       brokerMemoryMiB: num(get, 'brokerMemoryMiB'),
       flushInterval: flushMs === undefined ? undefined : Duration.millis(flushMs),
       certificateArn: str(get, 'certificateArn'),
+      plaintext: flag(get('plaintext'), 'plaintext'),
+      domainName: str(get, 'domainName'),
+      auth: auth as 'on' | 'off' | undefined,
+      initialUser: str(get, 'initialUser'),
       retention: retentionDays === undefined ? undefined : Duration.days(retentionDays),
       logRetention: logDays as logs.RetentionDays | undefined,
       connectionsPerBroker: num(get, 'connectionsPerBroker'),

@@ -11,7 +11,7 @@ const ack = (scope: IConstruct, rule: string, reason: string): void =>
   Validations.of(scope).acknowledge({ id: `AwsSolutions-${rule}`, reason });
 
 export function acknowledgeFindings(stack: RobustMQStack, options: { readonly containerInsights: boolean }): void {
-  const { network, data, loadBalancer, brokers, scheduler, metaService } = stack;
+  const { network, data, loadBalancer, brokers, scheduler, metaService, secrets } = stack;
   const vpc = network.vpc.node.tryFindChild('Resource') ? network.vpc : undefined;
   if (vpc) {
     ack(vpc, 'VPC7', 'Flow logs are billed per GB and the VPC holds only the brokers, whose one inbound path is the load balancer security group; add flow logs when network auditing is required.');
@@ -22,7 +22,24 @@ export function acknowledgeFindings(stack: RobustMQStack, options: { readonly co
   if (!options.containerInsights) {
     ack(brokers.cluster, 'ECS4', 'Container Insights is billed per metric and off by default (prop containerInsights); brokers serve Prometheus metrics and the scheduler publishes connections per broker.');
   }
-  ack(brokers.taskDefinition, 'ECS2', 'The environment carries configuration only (bucket and table names, region, load balancer DNS name, timings), no secrets.');
+  ack(brokers.taskDefinition, 'ECS2', 'The environment carries configuration only (bucket and table names, region, load balancer DNS name, timings, auth mode, initial user name); the cluster secret, admin token and password are ECS secrets from Secrets Manager.');
+  ack(
+    secrets.clusterSecret,
+    'SMG4',
+    'Brokers holding different cluster secrets cannot talk to each other, so rotating it means giving every broker the new value in one coordinated restart, which the stack does not orchestrate; rotate by hand (docs/deploy.md) by putting a new value and forcing a new deployment of the broker service.',
+  );
+  ack(
+    secrets.adminToken,
+    'SMG4',
+    'The admin API is not reachable from outside the VPC (only the load balancer health check reaches /healthz) and brokers read the token once at start; a rotation would need a new deployment of the service, which the stack does not orchestrate.',
+  );
+  if (secrets.initialUserPassword) {
+    ack(
+      secrets.initialUserPassword,
+      'SMG4',
+      "Used once, to create the initial user when it is missing; the user then lives in the meta table and the operator changes the password with `robustmq user delete` and `user add` (a rotation function would change the secret but not the credentials stored with the user).",
+    );
+  }
   const bucketId = stack.resolve((data.bucket.node.defaultChild as CfnElement).logicalId) as string;
   ack(
     brokers.taskDefinition.taskRole,

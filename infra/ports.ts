@@ -1,8 +1,17 @@
 /** Ports of a broker container (the CLI defaults) and of the load balancer's TLS listeners. */
 import { nodeConfigSchema } from '../runtime/config/schema.js';
 
-export const BROKER_PORTS = { mqtt: 1883, ws: 8083, kafka: 9092, admin: 8080 } as const;
-export const TLS_PORTS = { mqtt: 8883, kafka: 9093 } as const;
+const DEFAULTS = nodeConfigSchema.parse({});
+
+/** The plain listeners a broker serves; the load balancer forwards both its plaintext and its TLS listeners here. */
+export const BROKER_PORTS = { mqtt: DEFAULTS.mqttPort, ws: DEFAULTS.wsPort, kafka: DEFAULTS.kafkaPort, admin: DEFAULTS.adminPort } as const;
+
+/**
+ * The load balancer's TLS listeners: the ports a broker itself opens with `--tls-cert` (MQTTS, MQTT over secure
+ * WebSocket on path /mqtt, Kafka SSL), so clients see the same ports everywhere. TLS ends at the load balancer
+ * (the ACM certificate's key never leaves AWS) and each forwards to the broker's plain port of the protocol.
+ */
+export const TLS_PORTS = { mqtt: DEFAULTS.mqttTlsPort, wss: DEFAULTS.wssPort, kafka: DEFAULTS.kafkaTlsPort } as const;
 
 /**
  * The broker-to-broker listeners, by config key, at their CLI defaults: every key named `internalPort` or
@@ -11,7 +20,7 @@ export const TLS_PORTS = { mqtt: 8883, kafka: 9093 } as const;
  * the load balancer. Derived from the schema so that a new one is opened (and tested) without a change here.
  */
 export const INTERNAL_PORTS: Readonly<Record<string, number>> = Object.fromEntries(
-  Object.entries(nodeConfigSchema.parse({}) as Record<string, unknown>).filter(
+  Object.entries(DEFAULTS as Record<string, unknown>).filter(
     (entry): entry is [string, number] => /^([a-z]+Internal|internal)Port$/.test(entry[0]) && typeof entry[1] === 'number',
   ),
 );

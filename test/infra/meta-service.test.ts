@@ -15,6 +15,7 @@ import {
   logicalId,
   only,
   resources,
+  SECRET_ISH_NAME,
   statementsOf,
   synthesize,
   type Synthesized,
@@ -79,6 +80,16 @@ describe('meta service', () => {
     expect(config).toMatchObject({ meta: 'dynamodb', dynamodbTablePrefix: 'robustmq', dynamodbRegion: 'eu-west-1', createTables: false });
     expect(config.s3Bucket).toBeUndefined();
     expect(config.shutdownTimeoutMs).toBeLessThan(metaContainer().StopTimeout * 1000);
+  });
+
+  it('gets none of the cluster secrets, which `robustmq meta` does not use, and no access to them', () => {
+    const c = metaContainer();
+    expect(c.Secrets).toBeUndefined();
+    for (const v of c.Environment as Array<{ Name: string }>) expect(v.Name).not.toMatch(SECRET_ISH_NAME);
+    const roles = [meta().taskDefinition.taskRole, meta().taskDefinition.executionRole!];
+    const actions = roles.flatMap((role) => statementsOf(s, role)).flatMap((st) => list(st.Action));
+    expect(actions.length).toBeGreaterThan(0);
+    for (const action of actions) expect(String(action)).not.toMatch(/^secretsmanager:/);
   });
 
   it("lets its task read and write the table's items and nothing else", () => {

@@ -1,6 +1,7 @@
 /**
- * The stack with every prop changed: an existing VPC, scale to zero, a bigger task, TLS, shorter retention,
- * disposable data, Container Insights and no meta service. One synthesis; props validation needs none.
+ * The stack with every prop changed: an existing VPC, scale to zero, a bigger task, plaintext listeners without a
+ * certificate, auth off, shorter retention, disposable data, Container Insights and no meta service. One
+ * synthesis; props validation needs none.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,9 +12,8 @@ import { SCHEDULER_ENV } from '../../runtime/scheduler/names.js';
 import { CONTEXT_KEYS, propsFromContext } from '../../infra/context.js';
 import { SCHEDULER_DYNAMODB_ACTIONS } from '../../infra/scheduler-function.js';
 import { RobustMQStack } from '../../infra/stack.js';
-import { describeFindings, logicalId, only, resources, synthesize, type Synthesized } from './synth.js';
-
-const CERT = 'arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+import { loadConfig } from '../../runtime/config/load.js';
+import { concrete, describeFindings, envOf, logicalId, only, resources, secretsOf, synthesize, type Synthesized } from './synth.js';
 const SUBNETS = ['subnet-0aaa1111', 'subnet-0bbb2222'];
 
 let s: Synthesized;
@@ -33,7 +33,8 @@ beforeAll(() => {
       brokerCpu: 512,
       brokerMemoryMiB: 1024,
       flushInterval: Duration.millis(100),
-      certificateArn: CERT,
+      plaintext: true,
+      auth: 'off',
       retention: Duration.days(3),
       logRetention: logs.RetentionDays.ONE_WEEK,
       connectionsPerBroker: 2000,
@@ -47,10 +48,8 @@ beforeAll(() => {
 });
 afterAll(() => s?.cleanup());
 
-const containerEnv = () => {
-  const task = only(resources(s.template, 'AWS::ECS::TaskDefinition'), 'task definition')[1].Properties;
-  return Object.fromEntries((task.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>).map((v) => [v.Name, v.Value]));
-};
+const brokerContainer = () => only(resources(s.template, 'AWS::ECS::TaskDefinition'), 'task definition')[1].Properties.ContainerDefinitions[0];
+const containerEnv = () => envOf(brokerContainer().Environment);
 
 describe('an existing VPC', () => {
   it('is used as given: no VPC, subnet, endpoint or NAT gateway is created', () => {
@@ -62,25 +61,46 @@ describe('an existing VPC', () => {
   });
 });
 
-describe('TLS', () => {
-  it('adds TLS listeners 8883 and 9093 with the certificate, and drops plaintext Kafka', () => {
+describe('plaintext without a certificate', () => {
+  it('publishes TCP listeners 1883, 8083 and 9092, each forwarding to the same port, with no certificate', () => {
     const listeners = resources(s.template, 'AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties);
-    expect(listeners.map((l) => [l.Port, l.Protocol]).sort()).toEqual([
-      [1883, 'TCP'],
-      [8083, 'TCP'],
-      [8883, 'TLS'],
-      [9093, 'TLS'],
-    ]);
     const groups = Object.fromEntries(resources(s.template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id, g]) => [id, g.Properties.Port]));
-    for (const l of listeners.filter((x) => x.Protocol === 'TLS')) {
-      expect(l.Certificates).toEqual([{ CertificateArn: CERT }]);
-      expect(l.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
-      expect(groups[l.DefaultActions[0].TargetGroupArn.Ref]).toBe(l.Port === 8883 ? 1883 : 9092);
-    }
-    expect(containerEnv()[envName('advertisedPort')]).toBe('9093');
+    expect(listeners.map((l) => [l.Port, l.Protocol, groups[l.DefaultActions[0].TargetGroupArn.Ref]]).sort()).toEqual([
+      [1883, 'TCP', 1883],
+      [8083, 'TCP', 8083],
+      [9092, 'TCP', 9092],
+    ]);
+    for (const l of listeners) expect(l.Certificates).toBeUndefined();
+    const lb = s.template.toJSON().Resources[logicalId(s.stack, s.stack.loadBalancer.securityGroup)].Properties;
+    expect(lb.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort).sort()).toEqual([1883, 8083, 9092]);
+    // Kafka clients are sent back to the port they dialled, the broker's own.
+    expect(containerEnv()[envName('advertisedPort')]).toBeUndefined();
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(JSON.stringify(outputs.KafkaBootstrap.Value)).toContain(':9093');
-    expect(JSON.stringify(outputs.MqttTlsEndpoint.Value)).toContain(':8883');
+    expect(JSON.stringify(outputs.MqttEndpoint.Value)).toContain('":1883"');
+    expect(JSON.stringify(outputs.WebSocketEndpoint.Value)).toContain('":8083/mqtt"');
+    expect(JSON.stringify(outputs.KafkaBootstrap.Value)).toContain('":9092"');
+    expect(Object.keys(outputs)).not.toContain('MqttTlsEndpoint');
+    expect(Object.keys(outputs)).not.toContain('WebSocketTlsEndpoint');
+  });
+});
+
+describe('auth off (the explicit opt-out)', () => {
+  it('leaves ROBUSTMQ_AUTH unset, so brokers run without client authentication, and creates no initial user', () => {
+    const env = containerEnv();
+    expect(env[envName('auth')]).toBeUndefined();
+    expect(env[envName('initialUser')]).toBeUndefined();
+    expect(loadConfig({ env: concrete(env) }).auth).toBe('off');
+    expect(s.stack.secrets.initialUserPassword).toBeUndefined();
+    const outputs = Object.keys(s.template.toJSON().Outputs as object);
+    for (const name of ['InitialUser', 'InitialUserPasswordSecretArn', 'InitialUserPasswordCommand']) expect(outputs).not.toContain(name);
+  });
+
+  it('still gives brokers the cluster secret (required by `robustmq broker`) and the admin token, as ECS secrets', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    expect(secretsOf(brokerContainer().Secrets)).toEqual({
+      [envName('clusterSecret')]: { Ref: logicalId(s.stack, s.stack.secrets.clusterSecret) },
+      [envName('adminToken')]: { Ref: logicalId(s.stack, s.stack.secrets.adminToken) },
+    });
   });
 });
 
@@ -112,8 +132,9 @@ describe('sizes and timings', () => {
 });
 
 describe('disposable data and insights', () => {
-  it('deletes the table and the emptied bucket with the stack', () => {
+  it('deletes the table, the emptied bucket and every secret with the stack', () => {
     s.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    for (const [, secret] of resources(s.template, 'AWS::SecretsManager::Secret')) expect(secret.DeletionPolicy).toBe('Delete');
     s.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
     s.template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
   });
@@ -159,11 +180,19 @@ describe('context', () => {
 });
 
 describe('props validation', () => {
+  const stack = (props: ConstructorParameters<typeof RobustMQStack>[2]) => () => new RobustMQStack(new App(), 'Bad', { plaintext: true, ...props });
+
   it('rejects a broker range that cannot hold', () => {
-    const stack = (props: ConstructorParameters<typeof RobustMQStack>[2]) => () => new RobustMQStack(new App(), 'Bad', props);
     expect(stack({ minBrokers: -1 })).toThrow(/minBrokers/);
     expect(stack({ minBrokers: 1.5 })).toThrow(/minBrokers/);
     expect(stack({ minBrokers: 3, maxBrokers: 2 })).toThrow(/maxBrokers/);
     expect(stack({ minBrokers: 0, maxBrokers: 0 })).toThrow(/maxBrokers/);
+  });
+
+  it('rejects an initial user the broker could not create, or one that could never log in', () => {
+    expect(stack({ initialUser: 'has space' })).toThrow(/initialUser must be 1-128 characters/);
+    expect(stack({ initialUser: '*' })).toThrow(/initialUser must be/);
+    expect(stack({ auth: 'off', initialUser: 'admin' })).toThrow(/initialUser needs auth on/);
+    expect(stack({ auth: 'maybe' as never })).toThrow(/auth must be on or off/);
   });
 });

@@ -1,4 +1,7 @@
-/** The default deployment shape, asserted property by property on one synthesis. */
+/**
+ * The recommended deployment (a certificate, every other prop at its default), asserted property by property on
+ * one synthesis. Secrets and the other listener choices are in security.test.ts.
+ */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,7 +16,9 @@ import { metaTableName } from '../../runtime/meta/dynamodb/store.js';
 import { CONNECTIONS_METRIC, SCHEDULER_ENV } from '../../runtime/scheduler/names.js';
 import { readSchedulerSettings } from '../../runtime/scheduler/settings.js';
 import { INTERNAL_PORTS } from '../../infra/ports.js';
+import { SECRET_LENGTHS } from '../../infra/secrets.js';
 import {
+  CERT,
   describeFindings,
   LEADERSHIP_WRITES,
   list,
@@ -23,6 +28,8 @@ import {
   statementsOf as allStatementsOf,
   concrete,
   envOf,
+  sampleSecret,
+  secretsOf,
   synthesize,
   type Synthesized,
 } from './synth.js';
@@ -79,7 +86,6 @@ describe('broker task and service', () => {
     expect(env[envName('s3Bucket')]).toEqual({ Ref: logicalId(s.stack, s.stack.data.bucket) });
     expect(env[envName('dynamodbTablePrefix')]).toBe('robustmq');
     expect(env[envName('advertisedHost')]).toEqual({ 'Fn::GetAtt': [logicalId(s.stack, s.stack.loadBalancer.loadBalancer), 'DNSName'] });
-    expect(env[envName('advertisedPort')]).toBeUndefined();
     expect(env[envName('s3FlushMs')]).toBe('250');
     expect(env[envName('retentionMs')]).toBe(String(7 * 86_400_000));
     expect(env[envName('internalPort')]).toBe('9094');
@@ -87,18 +93,32 @@ describe('broker task and service', () => {
     // The task's address is known only when it runs: the broker takes its interface's IPv4 (docs/deploy.md).
     expect(env[envName('internalHost')]).toBeUndefined();
     expect(env[envName('brokerId')]).toBeUndefined();
-    expect(env[envName('auth')]).toBeUndefined();
+    // Secure by default: clients log in, and the first user exists once a broker has started.
+    expect(env[envName('auth')]).toBe('on');
+    expect(env[envName('initialUser')]).toBe('admin');
+    // Behind the TLS listener, Kafka clients are sent back to 9093, not to the broker's plain port.
+    expect(env[envName('advertisedPort')]).toBe('9093');
   });
 
-  it('sets only real config keys, with values the broker accepts', () => {
+  it('sets only real config keys, with values the broker accepts (secrets at their generated length)', () => {
     const env = concrete(envOf(container().Environment));
+    const secrets = secretsOf(container().Secrets);
+    const lengths: Record<string, number> = {
+      [envName('clusterSecret')]: SECRET_LENGTHS.clusterSecret,
+      [envName('adminToken')]: SECRET_LENGTHS.adminToken,
+      [envName('initialUserPassword')]: SECRET_LENGTHS.initialUserPassword,
+    };
+    expect(Object.keys(secrets).sort()).toEqual(Object.keys(lengths).sort());
     const known = new Set(CONFIG_KEYS.map((k) => envName(k)));
-    for (const name of Object.keys(env)) expect(known, `${name} is not a config key`).toContain(name);
-    const config = loadConfig({ env });
+    for (const name of [...Object.keys(env), ...Object.keys(secrets)]) expect(known, `${name} is not a config key`).toContain(name);
+    // What the container sees once ECS has resolved the secrets: values of the generated alphabet and length.
+    const config = loadConfig({ env: { ...env, ...Object.fromEntries(Object.entries(lengths).map(([k, n]) => [k, sampleSecret(n)])) } });
     expect(config.storage).toBe('s3');
     expect(config.meta).toBe('dynamodb');
     expect(config.advertisedHost).toBe('robustmq-nlb-0123.elb.eu-west-1.amazonaws.com');
-    expect(config.auth).toBe('off');
+    expect(config.advertisedPort).toBe(9093);
+    expect(config.auth).toBe('on');
+    expect(config).toMatchObject({ initialUser: 'admin', clusterSecret: sampleSecret(48), adminToken: sampleSecret(40) });
     // What `robustmq broker` makes of it: a fresh id per task, Kafka clients sent back to the load balancer.
     const plan = planCluster(config, silent, () => undefined);
     expect(plan.identity).toMatchObject({ advertise: 'single', internalHost: firstIPv4() });
@@ -135,28 +155,29 @@ describe('broker task and service', () => {
       expect(rule.CidrIp).toBeUndefined();
     }
     expect(props(brokerGroupConstruct).SecurityGroupIngress).toBeUndefined();
+    // Clients reach the TLS listeners only; the load balancer forwards to the brokers' plain ports.
     const lb = props(s.stack.loadBalancer.securityGroup);
-    expect(lb.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort).sort()).toEqual([1883, 8083, 9092]);
+    expect(lb.SecurityGroupIngress.map((r: { FromPort: number }) => r.FromPort).sort()).toEqual([8084, 8883, 9093]);
   });
 });
 
 describe('load balancer', () => {
-  it('is an internet-facing NLB with TCP listeners 1883, 8083 and 9092, each forwarding to the same port', () => {
+  it('is an internet-facing NLB with TLS listeners 8883, 8084 and 9093 only, forwarding to the plain MQTT, WebSocket and Kafka ports', () => {
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Type: 'network', Scheme: 'internet-facing' });
     const groups = Object.fromEntries(resources(s.template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id, g]) => [id, g.Properties]));
     const listeners = resources(s.template, 'AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties);
-    expect(listeners.map((l) => [l.Port, l.Protocol]).sort()).toEqual([
-      [1883, 'TCP'],
-      [8083, 'TCP'],
-      [9092, 'TCP'],
+    expect(listeners.map((l) => [l.Port, l.Protocol, groups[l.DefaultActions[0].TargetGroupArn.Ref].Port]).sort()).toEqual([
+      [8084, 'TLS', 8083],
+      [8883, 'TLS', 1883],
+      [9093, 'TLS', 9092],
     ]);
     for (const l of listeners) {
-      const target = groups[l.DefaultActions[0].TargetGroupArn.Ref];
-      expect(target.Port).toBe(l.Port);
+      expect(l.Certificates).toEqual([{ CertificateArn: CERT }]);
+      expect(l.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
     }
   });
 
-  it('checks targets on GET /healthz of the admin port and drains them on scale-in', () => {
+  it('checks targets on GET /healthz of the admin port, drains them on scale-in, and passes on client addresses', () => {
     const groups = resources(s.template, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([, g]) => g.Properties);
     expect(groups).toHaveLength(3);
     for (const g of groups) {
@@ -171,6 +192,8 @@ describe('load balancer', () => {
       const attrs = Object.fromEntries(g.TargetGroupAttributes.map((a: { Key: string; Value: string }) => [a.Key, a.Value]));
       expect(attrs['deregistration_delay.timeout_seconds']).toBe('30');
       expect(attrs['deregistration_delay.connection_termination.enabled']).toBe('true');
+      // Per-address limits and the login-flood guard need the client's address, not the load balancer's.
+      expect(attrs['preserve_client_ip.enabled']).toBe('true');
     }
   });
 });
@@ -325,17 +348,20 @@ describe('operations', () => {
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(30);
   });
 
-  it('outputs the client endpoints on the load balancer', () => {
+  it('outputs the TLS client endpoints on the load balancer, and no plaintext one', () => {
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const [name, port] of [
-      ['MqttEndpoint', ':1883'],
-      ['WebSocketEndpoint', ':8083/mqtt'],
-      ['KafkaBootstrap', ':9092'],
+    for (const [name, endpoint] of [
+      ['MqttTlsEndpoint', ['mqtts://', ':8883']],
+      ['WebSocketTlsEndpoint', ['wss://', ':8084/mqtt']],
+      ['KafkaBootstrap', ['', ':9093']],
     ] as const) {
       const value = JSON.stringify(outputs[name].Value);
       expect(value).toContain('DNSName');
-      expect(value).toContain(port);
+      expect(value).toContain(`"${endpoint[0]}"`);
+      expect(value).toContain(`"${endpoint[1]}"`);
     }
+    expect(Object.keys(outputs)).not.toContain('MqttEndpoint');
+    expect(Object.keys(outputs)).not.toContain('WebSocketEndpoint');
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['BucketName', 'MetaTableName', 'ServiceName', 'MetaServiceName', 'SchedulerFunctionName']));
   });
 

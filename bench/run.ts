@@ -12,7 +12,7 @@ import { errorMessage, type Suite, type SuiteOptions, type SuiteResult } from '.
 import { renderTable } from './lib/table.js';
 import { mqttSuite } from './mqtt.js';
 
-const USAGE = `usage: npm run bench -- [mqtt|kafka|storage|storage-s3|cluster-failover|mqtt-binding ...] [options]
+const USAGE = `usage: npm run bench -- [mqtt|kafka|storage|storage-s3|cluster-failover|mqtt-binding|login-flood ...] [options]
   --duration S      measured window per scenario (default 5, --quick 2)
   --warmup S        traffic before the window (default 1)
   --rounds N        repetitions of MQTT and Kafka runs, tables show the median (default 3, --quick 1)
@@ -32,6 +32,8 @@ function suites(): Suite[] {
   if (failover) list.push(failover);
   const binding = externalSuite('mqtt-binding', 'bench/mqtt-binding.ts', 'MQTT publish throughput, bound topic vs unbound');
   if (binding) list.push(binding);
+  const flood = externalSuite('login-flood', 'bench/login-flood.ts', 'a flood of wrong passwords from one address, with and without the login guard');
+  if (flood) list.push(flood);
   return list;
 }
 

@@ -14,6 +14,10 @@ export class Metrics {
   readonly droppedMessages: Counter<'protocol' | 'reason'>;
   /** Connections to an internal (broker-to-broker) listener refused for lacking the cluster credential. */
   readonly peerAuthFailures: Counter<'listener'>;
+  /** Client logins refused for wrong or missing credentials (runtime/core/auth). */
+  readonly authFailures: Counter<'protocol'>;
+  /** Client logins refused by the login guard without checking credentials (runtime/core/auth/login-guard.ts). */
+  readonly authRefused: Counter<'protocol'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -68,6 +72,22 @@ export class Metrics {
       registers,
     });
     for (const listener of ['kafka-internal', 'mqtt-internal'] as const) this.peerAuthFailures.inc({ listener }, 0);
+    this.authFailures = new Counter({
+      name: 'robustmq_auth_failures_total',
+      help: 'Client logins refused for wrong or missing credentials (bad password, unknown user, bad SCRAM proof)',
+      labelNames: ['protocol'],
+      registers,
+    });
+    this.authRefused = new Counter({
+      name: 'robustmq_auth_refused_total',
+      help: 'Client logins refused without checking credentials: too many failures from the address (--auth-max-failures)',
+      labelNames: ['protocol'],
+      registers,
+    });
+    for (const protocol of ['mqtt', 'kafka'] as const) {
+      this.authFailures.inc({ protocol }, 0);
+      this.authRefused.inc({ protocol }, 0);
+    }
     for (const protocol of ['mqtt', 'kafka'] as const) {
       this.connections.set({ protocol }, 0);
       this.messagesIn.inc({ protocol }, 0);

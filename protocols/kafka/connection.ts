@@ -14,6 +14,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { BrokerContext } from '../../runtime/context.js';
+import { REFUSED_REASON } from '../../runtime/core/auth/guarded-sasl.js';
 import type { SaslExchange } from '../../runtime/core/auth/sasl.js';
 import type { AuthService } from '../../runtime/core/auth/service.js';
 import type { ClientInfo } from '../../runtime/core/clients.js';
@@ -103,10 +104,10 @@ export class KafkaConnection {
   }
 
   /** Closes the connection; `afterFlush` lets what was written reach the client first (a final error response). */
-  close(reason?: string, afterFlush = false): void {
+  close(reason?: string, afterFlush = false, quietly = false): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason) this.deps.log.warn({ reason }, 'closing kafka connection');
+    if (reason) this.deps.log[quietly ? 'debug' : 'warn']({ reason }, 'closing kafka connection');
     clearTimeout(this.handshakeTimer);
     this.memoryWait?.();
     this.abort.abort();
@@ -219,7 +220,7 @@ export class KafkaConnection {
   private async rawToken(exchange: SaslExchange, token: Buffer): Promise<void> {
     const result = await exchange.step(token);
     if (this.closed) return;
-    if (result.kind === 'failure') return this.close(`SASL ${exchange.mechanism} authentication failed: ${result.reason}`);
+    if (result.kind === 'failure') return this.close(`SASL ${exchange.mechanism} authentication failed: ${result.reason}`, false, result.reason === REFUSED_REASON);
     if (result.kind === 'success') {
       this.session.succeed(result.principal);
       this.deps.log.info({ user: result.principal.user, mechanism: exchange.mechanism }, 'kafka client authenticated');
@@ -229,7 +230,7 @@ export class KafkaConnection {
   }
 
   private afterRequest(): void {
-    if (this.session.closeAfterResponse) return this.close(this.session.closeAfterResponse, true);
+    if (this.session.closeAfterResponse) return this.close(this.session.closeAfterResponse, true, this.session.closeQuietly);
     this.settleHandshake();
     const user = this.session.principal.user;
     if (user !== null) this.deps.client.username = user;

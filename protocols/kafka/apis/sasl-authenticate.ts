@@ -1,8 +1,10 @@
 /**
  * SaslAuthenticate (key 36, KIP-152): one SASL token each way per request. A failed exchange answers
  * SASL_AUTHENTICATION_FAILED with a reason that does not tell whether the user exists, then the connection closes,
- * as Kafka does. There is no re-authentication (KIP-368): session lifetime 0.
+ * as Kafka does; so does an address refused by the login guard (too many failed logins lately), before any
+ * credential work. There is no re-authentication (KIP-368): session lifetime 0.
  */
+import { REFUSED_REASON } from '../../../runtime/core/auth/guarded-sasl.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/sasl-authenticate.js';
 import { defineApi } from './types.js';
@@ -31,6 +33,7 @@ export const saslAuthenticateApi = defineApi({
       return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: result.response, sessionLifetimeMs: 0 };
     }
     ctx.session.closeAfterResponse = `SASL ${exchange.mechanism} authentication failed: ${result.reason}`;
+    ctx.session.closeQuietly = result.reason === REFUSED_REASON;
     return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: result.reason, authBytes: NOTHING, sessionLifetimeMs: 0 };
   },
 });

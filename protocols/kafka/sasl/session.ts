@@ -25,6 +25,8 @@ export class KafkaSession {
   private raw = false;
   /** Set by a handler whose response must be the connection's last (failed authentication). */
   closeAfterResponse: string | undefined;
+  /** A close the login guard caused: it logged once for the address, so the connection's close is not logged again. */
+  closeQuietly = false;
 
   constructor(authRequired: boolean, certificateUser?: string) {
     if (!authRequired) {

@@ -3,6 +3,7 @@
  * start the session, answer CONNACK, then resume the session's unacknowledged and queued messages.
  */
 import type mqtt from 'mqtt-packet';
+import { TooManyFailedLogins } from '../../../runtime/core/auth/login-guard.js';
 import type { ConnectVerdict } from '../../../runtime/core/mqtt/auth.js';
 import { createMessage, type MessageProperties } from '../../../runtime/core/mqtt/message.js';
 import type { MqttConnection } from '../connection.js';
@@ -12,6 +13,9 @@ import { RC } from '../reason-codes.js';
 import { hasReplacementChar, payloadFormatProblem, topicNameProblem } from '../validate.js';
 
 const refuse = (code: number, message: string): MqttProtocolError => new MqttProtocolError(code, message);
+
+/** MQTT 5 CONNACK 0x8A Banned [MQTT 3.2.2.2]; 3.1.1 has no such code and gets 5 Not authorized. */
+const BANNED = 0x8a;
 
 export function handleConnect(conn: MqttConnection, packet: mqtt.IConnectPacket): void | Promise<void> {
   conn.state = 'connecting';
@@ -27,7 +31,21 @@ export function handleConnect(conn: MqttConnection, packet: mqtt.IConnectPacket)
   };
   const verdict = conn.broker.auth.authenticate(client, packet.username, packet.password);
   if (!isPromise(verdict)) return authenticated(conn, packet, verdict);
-  return verdict.then((v) => (conn.state === 'connecting' ? authenticated(conn, packet, v) : undefined));
+  return verdict.then(
+    (v) => (conn.state === 'connecting' ? authenticated(conn, packet, v) : undefined),
+    (err: unknown) => {
+      if (!(err instanceof TooManyFailedLogins)) throw err;
+      if (conn.state === 'connecting') banned(conn, err);
+    },
+  );
+}
+
+/**
+ * Step 3 refused by the login guard: the address failed too often lately, nothing was checked. Answered without
+ * the per-connection log line of other refusals: the guard logs once per address and window, a flood would not.
+ */
+function banned(conn: MqttConnection, err: TooManyFailedLogins): void {
+  conn.broker.refuseConnect(conn, conn.version === 5 ? BANNED : RC.NOT_AUTHORIZED, err.message);
 }
 
 /**

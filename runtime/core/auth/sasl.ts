@@ -29,6 +29,13 @@ export interface SaslCredentials {
 }
 
 export const AUTHENTICATION_FAILED = 'Authentication failed: Invalid username or password';
+
+/**
+ * Whether a result is a failed login: credentials checked and found wrong (PLAIN password, SCRAM proof, either for an
+ * unknown user), as opposed to a malformed or unsupported message, which costs no credential work.
+ */
+export const isRejection = (result: SaslResult): boolean => result.kind === 'failure' && result.reason === AUTHENTICATION_FAILED;
+
 const MAX_PLAIN_TOKEN = 2048;
 
 export function isSaslMechanism(name: string): name is SaslMechanism {

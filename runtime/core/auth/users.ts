@@ -61,6 +61,11 @@ export class UserStore implements SaslCredentials {
     return this.users.size;
   }
 
+  /** Whether the user is known here (the cache: a user just created on another broker may not have arrived yet). */
+  has(name: string): boolean {
+    return this.users.has(name);
+  }
+
   list(): UserSummary[] {
     return [...this.users.values()].sort((a, b) => a.name.localeCompare(b.name)).map(summaryOf);
   }

@@ -100,12 +100,17 @@ async function route(ctx: BrokerContext, healthy: () => boolean, req: IncomingMe
     return sendJson(res, 200, clusterStatus(ctx));
   }
   if (resource === 'users' || resource === 'acls') {
-    const api = resource === 'users' ? { list: () => listUsers(auth), create: createUser, remove: deleteUser }
-      : { list: () => listAcls(auth, url.searchParams.get('principal')), create: createAcl, remove: deleteAcl };
+    const api = resource === 'users'
+      ? { list: () => listUsers(auth.users), create: (body: unknown) => createUser(auth.users, body), remove: (n: string) => deleteUser(auth.users, n) }
+      : {
+          list: () => listAcls(auth.acls, url.searchParams.get('principal'), auth.enabled),
+          create: (body: unknown) => createAcl(auth.acls, body),
+          remove: (id: string) => deleteAcl(auth.acls, id),
+        };
     if (name === undefined && method === 'GET') return sendJson(res, 200, api.list());
-    if (name === undefined && method === 'POST') return sendJson(res, 201, await api.create(auth, await readJson(req)));
+    if (name === undefined && method === 'POST') return sendJson(res, 201, await api.create(await readJson(req)));
     if (name !== undefined && method === 'DELETE') {
-      await api.remove(auth, name);
+      await api.remove(name);
       res.writeHead(204).end();
       return;
     }

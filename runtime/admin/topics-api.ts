@@ -1,8 +1,11 @@
-/** JSON REST for topics: /api/v1/topics[/NAME]. */
+/**
+ * JSON REST for topics: /api/v1/topics[/NAME]. The request bodies are parsed here for the admin API and for the
+ * CLI's direct mode (`robustmq topic ... --meta dynamodb`, runtime/cli/direct-topics.ts) alike.
+ */
 import { z } from 'zod';
-import type { TopicManager } from '../core/topics.js';
+import type { CreateTopicSpec, TopicManager, TopicUpdate } from '../core/topics.js';
 import { RobustMQError } from '../errors.js';
-import { STORAGE_KINDS } from '../storage/engine.js';
+import { STORAGE_KINDS, type StorageKind } from '../storage/engine.js';
 
 const createBody = z.strictObject({
   name: z.string(),
@@ -32,19 +35,30 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
+/** A PATCH body: the new partition count (grow only) and the fields to replace. */
+export type TopicPatch = TopicUpdate & { partitions?: number };
+
+/** The body of POST /api/v1/topics as a spec (validated further by topicRecordOf, runtime/core/topic-spec.ts). */
+export function parseTopicCreate(body: unknown): CreateTopicSpec {
+  const spec = parseBody(createBody, body);
+  return { ...spec, storage: spec.storage as StorageKind | undefined };
+}
+
+export function parseTopicUpdate(body: unknown): TopicPatch {
+  return parseBody(updateBody, body);
+}
+
 export function listTopics(topics: TopicManager): unknown {
   return { topics: topics.list().map((t) => topics.describe(t.name)) };
 }
 
 export async function createTopic(topics: TopicManager, body: unknown): Promise<unknown> {
-  const spec = parseBody(createBody, body);
-  const record = await topics.create({ ...spec, storage: spec.storage as never });
+  const record = await topics.create(parseTopicCreate(body));
   return topics.describe(record.name);
 }
 
 export async function updateTopic(topics: TopicManager, name: string, body: unknown): Promise<unknown> {
-  const patch = parseBody(updateBody, body);
-  const { partitions, ...rest } = patch;
+  const { partitions, ...rest } = parseTopicUpdate(body);
   if (partitions !== undefined && partitions !== topics.describe(name).partitions) {
     await topics.addPartitions(name, partitions);
   }

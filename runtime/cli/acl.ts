@@ -1,5 +1,6 @@
 /**
- * `robustmq acl add|list|delete`, talking to the admin API (/api/v1/acls). ACLs are enforced only with --auth on.
+ * `robustmq acl add|list|delete`: through the admin API (/api/v1/acls), or with --meta dynamodb on the cluster's
+ * table directly (./direct.ts). ACLs are enforced only with --auth on.
  *
  *   robustmq acl add --user alice --allow produce --topic 'orders-*'
  *   robustmq acl add --user '*' --deny subscribe --mqtt 'secret/#'
@@ -8,12 +9,10 @@
 import { Command } from 'commander';
 import type { AclRule } from '../core/auth/acl-rules.js';
 import { RobustMQError } from '../errors.js';
-import { adminRequest } from './admin-client.js';
-import { formatTable } from './table.js';
-import { withAdmin } from './topic.js';
+import { withOps, withTarget } from './ops.js';
+import { formatTable, print } from './table.js';
 
 interface AdminOpts {
-  admin: string;
   json?: boolean;
 }
 
@@ -25,10 +24,6 @@ interface AddOpts extends AdminOpts {
   group?: string;
   mqtt?: string;
   cluster?: boolean;
-}
-
-function print(opts: AdminOpts, json: unknown, text: () => string): void {
-  process.stdout.write(`${opts.json ? JSON.stringify(json, null, 2) : text()}\n`);
 }
 
 const resourceText = (r: AclRule): string => (r.resourceType === 'cluster' ? 'cluster' : `${r.resourceType}:${r.pattern}`);
@@ -47,9 +42,11 @@ function ruleBody(opts: AddOpts): Record<string, string> {
 }
 
 export function aclCommand(): Command {
-  const acl = new Command('acl').description('add, list and delete access rules (enforced with --auth on; deny wins)');
+  const acl = new Command('acl').description(
+    "add, list and delete access rules (enforced with --auth on; deny wins), through the admin API or, with --meta dynamodb, in the cluster's table",
+  );
 
-  withAdmin(acl.command('add').description('add a rule'))
+  withTarget(acl.command('add').description('add a rule'))
     .requiredOption('--user <name>', 'the user the rule is for, or * for every user')
     .option('--allow <action>', 'allow: publish, subscribe (MQTT); produce, consume, create, delete, alter (Kafka)')
     .option('--deny <action>', 'deny an action (wins over any allow)')
@@ -57,27 +54,27 @@ export function aclCommand(): Command {
     .option('--group <pattern>', 'Kafka consumer group: a name, prefix* or *')
     .option('--mqtt <filter>', 'MQTT topic filter; %u = user name, %c = client id')
     .option('--cluster', 'the cluster (produce = idempotent producers, alter = broker configs)')
-    .action(async (opts: AddOpts) => {
-      const rule = await adminRequest<AclRule>(opts.admin, 'POST', 'api/v1/acls', ruleBody(opts));
+    .action(async (opts: AddOpts, cmd: Command) => {
+      const body = ruleBody(opts);
+      const rule = await withOps(cmd, (ops) => ops.addAcl(body));
       print(opts, rule, () => `Added rule ${rule.id}: ${rule.effect} ${rule.principal} ${rule.action} ${resourceText(rule)}.`);
     });
 
-  withAdmin(acl.command('list').description('list rules'))
+  withTarget(acl.command('list').description('list rules'))
     .option('--user <name>', 'only the rules of this user (or *)')
-    .action(async (opts: AdminOpts & { user?: string }) => {
-      const query = opts.user === undefined ? '' : `?principal=${encodeURIComponent(opts.user)}`;
-      const { acls, enforced } = await adminRequest<{ acls: AclRule[]; enforced: boolean }>(opts.admin, 'GET', `api/v1/acls${query}`);
+    .action(async (opts: AdminOpts & { user?: string }, cmd: Command) => {
+      const { acls, enforced } = await withOps(cmd, (ops) => ops.listAcls(opts.user));
       print(opts, acls, () => {
         const table = formatTable(
           ['ID', 'USER', 'EFFECT', 'ACTION', 'RESOURCE'],
           acls.map((r) => [r.id, r.principal, r.effect, r.action, resourceText(r)]),
         );
-        return enforced ? table : `${table}\n(not enforced: the node runs with --auth off)`;
+        return enforced === false ? `${table}\n(not enforced: the node runs with --auth off)` : table;
       });
     });
 
-  withAdmin(acl.command('delete <id>').description('delete a rule by its id')).action(async (id: string, opts: AdminOpts) => {
-    await adminRequest(opts.admin, 'DELETE', `api/v1/acls/${encodeURIComponent(id)}`);
+  withTarget(acl.command('delete <id>').description('delete a rule by its id')).action(async (id: string, opts: AdminOpts, cmd: Command) => {
+    await withOps(cmd, (ops) => ops.deleteAcl(id));
     print(opts, { deleted: id }, () => `Deleted rule ${id}.`);
   });
   return acl;

@@ -6,6 +6,13 @@ import type { Command } from 'commander';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8080';
 
+/** The admin API options of a command: --admin (and, added by withAdminToken, --admin-token), --json. */
+export function withAdmin(cmd: Command): Command {
+  return cmd
+    .option('--admin <url>', 'admin API base URL (env ROBUSTMQ_ADMIN)', process.env.ROBUSTMQ_ADMIN ?? DEFAULT_ADMIN_URL)
+    .option('--json', 'print JSON instead of a table');
+}
+
 let tokenFlag: string | undefined;
 
 /** The token requests carry: the --admin-token flag, else env ROBUSTMQ_ADMIN_TOKEN. */
@@ -32,6 +39,7 @@ export function withAdminToken(program: Command): Command {
   return program;
 }
 
+/** An operation the admin API refused (or, in direct mode, the store: see ./direct-ops.ts), as one line. */
 export class AdminRequestError extends Error {}
 
 export async function adminRequest<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {

@@ -1,9 +1,8 @@
 /** `robustmq cluster status` and `robustmq client list`. */
 import { Command } from 'commander';
 import type { ClientInfo } from '../core/clients.js';
-import { adminRequest } from './admin-client.js';
+import { adminRequest, withAdmin } from './admin-client.js';
 import { formatTable } from './table.js';
-import { withAdmin } from './topic.js';
 
 interface ClusterStatus {
   mode: string;

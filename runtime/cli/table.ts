@@ -6,3 +6,8 @@ export function formatTable(headers: string[], rows: Array<Array<string | number
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(widths[i]))).join('  '))
     .join('\n');
 }
+
+/** Writes `json` with --json, else the text. */
+export function print(opts: { json?: boolean }, json: unknown, text: () => string): void {
+  process.stdout.write(`${opts.json ? JSON.stringify(json, null, 2) : text()}\n`);
+}

@@ -1,11 +1,14 @@
-/** `robustmq topic create|list|describe|delete|update`, talking to the admin API. */
+/**
+ * `robustmq topic create|list|describe|update|delete`: through the admin API, or with --meta dynamodb on the
+ * cluster's table directly (./direct.ts, ./direct-topics.ts; delete needs a broker, so not there).
+ */
 import { Command, InvalidArgumentError } from 'commander';
-import type { TopicDescription } from '../core/topics.js';
-import { adminRequest, DEFAULT_ADMIN_URL } from './admin-client.js';
-import { formatTable } from './table.js';
+import { withOps, withTarget, type TopicView } from './ops.js';
+import { formatTable, print } from './table.js';
 
-interface AdminOpts {
-  admin: string;
+export { withAdmin } from './admin-client.js';
+
+interface Opts {
   json?: boolean;
 }
 
@@ -15,42 +18,41 @@ const integer = (flag: string) => (value: string): number => {
 };
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-export function withAdmin(cmd: Command): Command {
-  return cmd
-    .option('--admin <url>', 'admin API base URL (env ROBUSTMQ_ADMIN)', process.env.ROBUSTMQ_ADMIN ?? DEFAULT_ADMIN_URL)
-    .option('--json', 'print JSON instead of a table');
-}
-
-function print(opts: AdminOpts, json: unknown, text: () => string): void {
-  process.stdout.write(`${opts.json ? JSON.stringify(json, null, 2) : text()}\n`);
-}
-
 function retention(ms: number): string {
   return ms < 0 ? 'forever' : `${ms}ms`;
 }
 
-function describeText(t: TopicDescription): string {
+/** Messages kept, when the offsets are known (not in direct mode: only the brokers have the logs). */
+function messages(t: TopicView): number | string {
+  return t.partitionInfo ? t.partitionInfo.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0) : '-';
+}
+
+function describeText(t: TopicView): string {
   const head = [
     `Topic: ${t.name}`,
     `Partitions: ${t.partitions}  Storage: ${t.storage}  Retention: ${retention(t.retentionMs)}` +
       `${t.retentionBytes >= 0 ? ` / ${t.retentionBytes} bytes` : ''}${t.flush ? `  Flush: ${t.flush}` : ''}`,
     `MQTT bindings: ${t.mqttBindings.length > 0 ? t.mqttBindings.join(', ') : '(none)'}`,
   ];
-  const rows = t.partitionInfo.map((p) => [p.partition, p.logStartOffset, p.highWatermark, p.sizeBytes]);
+  const rows = t.partitionInfo
+    ? t.partitionInfo.map((p) => [p.partition, p.logStartOffset, p.highWatermark, p.sizeBytes])
+    : Array.from({ length: t.partitions }, (_, p) => [p, '-', '-', '-']);
   return `${head.join('\n')}\n${formatTable(['PARTITION', 'LOG-START', 'HIGH-WATERMARK', 'BYTES'], rows)}`;
 }
 
 export function topicCommand(): Command {
-  const topic = new Command('topic').description('create, list, describe, update and delete topics');
+  const topic = new Command('topic').description(
+    "create, list, describe, update and delete topics, through the admin API or, with --meta dynamodb, in the cluster's table",
+  );
 
-  withAdmin(topic.command('create <name>').description('create a topic'))
-    .option('-p, --partitions <n>', 'number of partitions', integer('--partitions'))
-    .option('--storage <engine>', 'storage engine: memory, segment or s3 (default: the node\'s --storage)')
+  withTarget(topic.command('create <name>').description('create a topic'))
+    .option('-p, --partitions <n>', 'number of partitions (with --meta default 1, not the brokers\' --default-partitions)', integer('--partitions'))
+    .option('--storage <engine>', "storage engine: memory, segment or s3 (default: the node's --storage; required with --meta)")
     .option('--retention-ms <ms>', 'retention time in ms, -1 = forever', integer('--retention-ms'))
     .option('--retention-bytes <bytes>', 'retention size per partition, -1 = unlimited', integer('--retention-bytes'))
     .option('--flush <policy>', 'durability policy: always, os or interval:MS')
     .option('--mqtt <filter>', 'bind an MQTT topic filter (repeatable)', collect)
-    .action(async (name: string, opts: AdminOpts & Record<string, unknown>) => {
+    .action(async (name: string, opts: Opts & Record<string, unknown>, cmd: Command) => {
       const body = {
         name,
         partitions: opts.partitions,
@@ -60,41 +62,34 @@ export function topicCommand(): Command {
         flush: opts.flush,
         mqttBindings: opts.mqtt,
       };
-      const t = await adminRequest<TopicDescription>(opts.admin, 'POST', 'api/v1/topics', body);
+      const t = await withOps(cmd, (ops) => ops.createTopic(body));
       print(opts, t, () => `Created topic "${t.name}" with ${t.partitions} partition(s) on ${t.storage} storage.`);
     });
 
-  withAdmin(topic.command('list').description('list topics')).action(async (opts: AdminOpts) => {
-    const { topics } = await adminRequest<{ topics: TopicDescription[] }>(opts.admin, 'GET', 'api/v1/topics');
+  withTarget(topic.command('list').description('list topics')).action(async (opts: Opts, cmd: Command) => {
+    const { topics } = await withOps(cmd, (ops) => ops.listTopics());
     print(opts, topics, () =>
       formatTable(
         ['NAME', 'PARTITIONS', 'STORAGE', 'RETENTION', 'MESSAGES', 'MQTT'],
-        topics.map((t) => [
-          t.name,
-          t.partitions,
-          t.storage,
-          retention(t.retentionMs),
-          t.partitionInfo.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0),
-          t.mqttBindings.join(',') || '-',
-        ]),
+        topics.map((t) => [t.name, t.partitions, t.storage, retention(t.retentionMs), messages(t), t.mqttBindings.join(',') || '-']),
       ),
     );
   });
 
-  withAdmin(topic.command('describe <name>').description('show a topic with its partitions and offsets')).action(
-    async (name: string, opts: AdminOpts) => {
-      const t = await adminRequest<TopicDescription>(opts.admin, 'GET', `api/v1/topics/${encodeURIComponent(name)}`);
+  withTarget(topic.command('describe <name>').description('show a topic with its partitions and offsets (offsets: not with --meta)')).action(
+    async (name: string, opts: Opts, cmd: Command) => {
+      const t = await withOps(cmd, (ops) => ops.describeTopic(name));
       print(opts, t, () => describeText(t));
     },
   );
 
-  withAdmin(topic.command('update <name>').description('change partitions, retention, flush or MQTT bindings'))
+  withTarget(topic.command('update <name>').description('change partitions, retention, flush or MQTT bindings'))
     .option('-p, --partitions <n>', 'grow to this many partitions', integer('--partitions'))
     .option('--retention-ms <ms>', 'retention time in ms, -1 = forever', integer('--retention-ms'))
     .option('--retention-bytes <bytes>', 'retention size per partition, -1 = unlimited', integer('--retention-bytes'))
     .option('--flush <policy>', 'durability policy: always, os or interval:MS')
     .option('--mqtt <filter>', 'replace the MQTT bindings with these filters (repeatable)', collect)
-    .action(async (name: string, opts: AdminOpts & Record<string, unknown>) => {
+    .action(async (name: string, opts: Opts & Record<string, unknown>, cmd: Command) => {
       const body = {
         partitions: opts.partitions,
         retentionMs: opts.retentionMs,
@@ -102,13 +97,13 @@ export function topicCommand(): Command {
         flush: opts.flush,
         mqttBindings: opts.mqtt,
       };
-      const t = await adminRequest<TopicDescription>(opts.admin, 'PATCH', `api/v1/topics/${encodeURIComponent(name)}`, body);
+      const t = await withOps(cmd, (ops) => ops.updateTopic(name, body));
       print(opts, t, () => describeText(t));
     });
 
-  withAdmin(topic.command('delete <name>').description('delete a topic and its data')).action(
-    async (name: string, opts: AdminOpts) => {
-      await adminRequest(opts.admin, 'DELETE', `api/v1/topics/${encodeURIComponent(name)}`);
+  withTarget(topic.command('delete <name>').description('delete a topic and its data (not with --meta: only a broker can drop the data)')).action(
+    async (name: string, opts: Opts, cmd: Command) => {
+      await withOps(cmd, (ops) => ops.deleteTopic(name));
       print(opts, { deleted: name }, () => `Deleted topic "${name}".`);
     },
   );

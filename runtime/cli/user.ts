@@ -1,18 +1,15 @@
-/** `robustmq user add|list|delete`, talking to the admin API (/api/v1/users). */
-import { Command } from 'commander';
-import type { UserSummary } from '../core/auth/types.js';
+/**
+ * `robustmq user add|list|delete`: through the admin API (/api/v1/users), or with --meta dynamodb on the cluster's
+ * table directly (./direct.ts). Passwords are read from --password-stdin (or --password) and never printed.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { nodeConfigSchema } from '../config/schema.js';
 import { RobustMQError } from '../errors.js';
-import { adminRequest } from './admin-client.js';
-import { formatTable } from './table.js';
-import { withAdmin } from './topic.js';
+import { withOps, withTarget } from './ops.js';
+import { formatTable, print } from './table.js';
 
-interface AdminOpts {
-  admin: string;
+interface Opts {
   json?: boolean;
-}
-
-function print(opts: AdminOpts, json: unknown, text: () => string): void {
-  process.stdout.write(`${opts.json ? JSON.stringify(json, null, 2) : text()}\n`);
 }
 
 async function readStdin(): Promise<string> {
@@ -21,31 +18,42 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-export function userCommand(): Command {
-  const user = new Command('user').description('add, list and delete users (for --auth on)');
+/** The node's own rule for --scram-iterations (RFC 7677: at least 4096). */
+const iterations = (value: string): number => {
+  const parsed = nodeConfigSchema.shape.scramIterations.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0].message);
+  return parsed.data;
+};
 
-  withAdmin(user.command('add <name>').description('add a user; stores a salted hash and SCRAM credentials, never the password'))
+export function userCommand(): Command {
+  const user = new Command('user').description(
+    'add, list and delete users (for --auth on), through the admin API or, with --meta dynamodb, in the cluster\'s table',
+  );
+
+  withTarget(user.command('add <name>').description('add a user; stores a salted hash and SCRAM credentials, never the password'))
     .option('--password <password>', 'the password (visible to other local users: prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
-    .action(async (name: string, opts: AdminOpts & { password?: string; passwordStdin?: boolean }) => {
+    .option('--scram-iterations <n>', "with --meta: SCRAM iterations of the user's credentials (default 4096; otherwise the node's setting applies)", iterations)
+    .action(async (name: string, opts: Opts & { password?: string; passwordStdin?: boolean; scramIterations?: number }, cmd: Command) => {
       if ((opts.password === undefined) === (opts.passwordStdin !== true)) {
         throw new RobustMQError('INVALID_ARGUMENT', 'give exactly one of --password or --password-stdin');
       }
       const password = opts.password ?? (await readStdin());
-      const u = await adminRequest<UserSummary>(opts.admin, 'POST', 'api/v1/users', { name, password });
+      const scram = opts.scramIterations === undefined ? {} : { scramIterations: opts.scramIterations };
+      const u = await withOps(cmd, (ops) => ops.addUser({ name, password }), scram);
       print(opts, u, () => `Added user "${u.name}" (${u.mechanisms.join(', ')}).`);
     });
 
-  withAdmin(user.command('list').description('list users')).action(async (opts: AdminOpts) => {
-    const { users } = await adminRequest<{ users: UserSummary[] }>(opts.admin, 'GET', 'api/v1/users');
+  withTarget(user.command('list').description('list users')).action(async (opts: Opts, cmd: Command) => {
+    const { users } = await withOps(cmd, (ops) => ops.listUsers());
     print(opts, users, () =>
       formatTable(['NAME', 'CREATED', 'MECHANISMS'], users.map((u) => [u.name, new Date(u.createdAt).toISOString(), u.mechanisms.join(',')])),
     );
   });
 
-  withAdmin(user.command('delete <name>').description('delete a user (open connections stay until they close)')).action(
-    async (name: string, opts: AdminOpts) => {
-      await adminRequest(opts.admin, 'DELETE', `api/v1/users/${encodeURIComponent(name)}`);
+  withTarget(user.command('delete <name>').description('delete a user (open connections stay until they close)')).action(
+    async (name: string, opts: Opts, cmd: Command) => {
+      await withOps(cmd, (ops) => ops.deleteUser(name));
       print(opts, { deleted: name }, () => `Deleted user "${name}".`);
     },
   );

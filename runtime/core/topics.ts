@@ -11,9 +11,9 @@ import type { Metrics } from '../metrics.js';
 import type { AppendResult, LogConfig, PartitionLog, StorageEngine, StorageKind } from '../storage/engine.js';
 import { parseFlushPolicy } from '../storage/flush.js';
 import { validateBatches } from '../storage/record-batch.js';
-import { assertTopicName, mqttFilterError } from './topic-names.js';
+import { checkPartitionGrowth, engineUnavailable, topicRecordOf } from './topic-spec.js';
 
-export const MAX_PARTITIONS = 10_000;
+export { MAX_PARTITIONS } from './topic-spec.js';
 
 export interface TopicDefaults {
   storage: StorageKind;
@@ -190,12 +190,7 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
   /** Grows a topic to `total` partitions (Kafka CreatePartitions: partitions can only be added). */
   async addPartitions(name: string, total: number): Promise<TopicRecord> {
     const t = this.require(name);
-    if (!Number.isInteger(total) || total <= t.record.partitions || total > MAX_PARTITIONS) {
-      throw new RobustMQError(
-        'INVALID_ARGUMENT',
-        `partition count must grow from ${t.record.partitions} to at most ${MAX_PARTITIONS}, got ${total}`,
-      );
-    }
+    checkPartitionGrowth(t.record.partitions, total);
     return this.update(name, { partitions: total } as TopicUpdate);
   }
 
@@ -324,10 +319,7 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
 
   private engineFor(kind: StorageKind): StorageEngine {
     const engine = this.engines[kind];
-    if (!engine) {
-      const available = Object.keys(this.engines).join(', ');
-      throw new RobustMQError('INVALID_ARGUMENT', `storage engine "${kind}" is not available on this node (available: ${available})`);
-    }
+    if (!engine) throw engineUnavailable(kind, this.available());
     return engine;
   }
 
@@ -340,38 +332,11 @@ export class TopicManager extends EventEmitter<TopicManagerEvents> {
   }
 
   private validateSpec(spec: CreateTopicSpec, existing = false): TopicRecord {
-    assertTopicName(spec.name);
-    const partitions = spec.partitions ?? this.defaults.partitions;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
-      throw new RobustMQError('INVALID_ARGUMENT', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
-    }
-    const storage = spec.storage ?? this.defaults.storage;
-    if (!existing) this.engineFor(storage);
-    const retentionMs = spec.retentionMs ?? this.defaults.retentionMs;
-    const retentionBytes = spec.retentionBytes ?? this.defaults.retentionBytes;
-    for (const [field, value] of [['retentionMs', retentionMs], ['retentionBytes', retentionBytes]] as const) {
-      if (!Number.isSafeInteger(value) || (value < 0 && value !== -1)) {
-        throw new RobustMQError('INVALID_ARGUMENT', `${field} must be -1 (unlimited) or a non-negative integer, got ${value}`);
-      }
-    }
-    if (spec.flush !== undefined) parseFlushPolicy(spec.flush);
-    const bindings = spec.mqttBindings ?? [];
-    for (const filter of bindings) {
-      const problem = typeof filter === 'string' ? mqttFilterError(filter) : 'MQTT filter must be a string';
-      if (problem) throw new RobustMQError('INVALID_ARGUMENT', `invalid MQTT binding "${String(filter)}": ${problem}`);
-    }
-    return {
-      name: spec.name,
-      partitions,
-      storage,
-      retentionMs,
-      retentionBytes,
-      cleanupPolicy: 'delete',
-      ...(spec.flush !== undefined ? { flush: spec.flush } : {}),
-      mqttBindings: [...new Set(bindings)],
-      createdAt: (spec as Partial<TopicRecord>).createdAt ?? Date.now(),
-      configs: { ...(spec.configs ?? {}) },
-    };
+    return topicRecordOf(spec, this.defaults, existing ? undefined : this.available());
+  }
+
+  private available(): StorageKind[] {
+    return (Object.keys(this.engines) as StorageKind[]).filter((kind) => this.engines[kind] !== undefined);
   }
 }
 

@@ -2,10 +2,9 @@
  * `robustmq user` and `robustmq acl` through the real binary against a node started with --auth on: the CLI sends
  * --admin-token or ROBUSTMQ_ADMIN_TOKEN, and without it gets the admin API's refusal as one line.
  */
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, BIN, isolatedFlags, ROOT, runCli, startBroker, type CliResult, type StartedBroker } from '../helpers/cli.js';
+import { assertBuilt, isolatedFlags, runCli, startBroker, type CliResult, type StartedBroker } from '../helpers/cli.js';
 import { tempDir } from '../helpers/node.js';
 
 let dataDir: string;
@@ -14,24 +13,7 @@ let token: string;
 const admin = () => ['--admin', `http://127.0.0.1:${broker.ports.admin}`];
 
 /** Runs the CLI with `input` on its standard input. */
-function runCliWithInput(args: string[], input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`robustmq ${args.join(' ')} timed out`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
+const runCliWithInput = (args: string[], input: string): Promise<CliResult> => runCli(args, {}, 20_000, input);
 
 beforeAll(async () => {
   assertBuilt();

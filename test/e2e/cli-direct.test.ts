@@ -4,7 +4,6 @@
  * dynalite: what the CLI writes reaches running nodes within 5 s (users and ACLs through the node's store polling,
  * topics through cluster brokers' topic sync and the scheduler), and both modes validate and print the same.
  */
-import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
@@ -12,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMetaStore } from '../../runtime/meta/dynamodb/store.js';
 import type { UserRecord } from '../../runtime/core/auth/types.js';
-import { assertBuilt, BIN, isolatedFlags, ROOT, startBroker, type CliResult, type StartedBroker } from '../helpers/cli.js';
+import { assertBuilt, isolatedFlags, runCli, startBroker, type CliResult, type StartedBroker } from '../helpers/cli.js';
 import { startBrokerProcess, startInfra, startMeta, until, type Child, type ClusterInfra } from '../helpers/cluster.js';
 import { startDynalite, TEST_CREDENTIALS, type Dynalite } from '../helpers/dynalite.js';
 import { tempDir } from '../helpers/node.js';
@@ -30,24 +29,7 @@ const PROPAGATION_MS = 5000;
 const CLI_TEST_MS = 180_000;
 
 /** Runs the CLI as a child process with fake AWS credentials, `input` on its standard input. */
-function cli(args: string[], input = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...AWS_ENV, ROBUSTMQ_ADMIN_TOKEN: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`robustmq ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
+const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { ...AWS_ENV, ROBUSTMQ_ADMIN_TOKEN: '' }, 30_000, input);
 
 const directFlags = (endpoint: string, prefix: string): string[] => ['--meta', 'dynamodb', '--dynamodb-endpoint', endpoint, '--dynamodb-table-prefix', prefix];
 

@@ -19,7 +19,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
+/** Runs the compiled CLI as a child process; `input` goes to its standard input (closed at once without it). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, input = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, cwd: ROOT });
     let stdout = '';
@@ -34,6 +35,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.end(input);
   });
 }
 

@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { assertBuilt } from '../test/helpers/cli.js';
-import { flood, kafkajsFrom, kafkaPlainLogin, metricValue, mqttClientFrom, mqttConnectCode } from '../test/e2e/login-guard-helpers.js';
+import { flood, kafkajsFrom, kafkaPlainLogin, metricValue, mqttClientFrom, mqttConnectCode } from '../test/helpers/login-guard.js';
 import { startRobustMQ, type RobustMQHandle } from './lib/mqtt-brokers.js';
 import { CLOCK_TICKS, cpuTicks, forkChild, nextMessage, stopChild, waitForPort } from './lib/proc.js';
 import { writeResults } from './lib/results.js';

@@ -14,7 +14,7 @@ import { AUTHENTICATION_FAILED } from '../../runtime/core/auth/sasl.js';
 import { authOf } from '../../runtime/core/auth/service.js';
 import { RawKafka, withSize } from '../helpers/kafka-raw.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { flood, kafkaPlainLogin, kafkajsFrom, metricValue } from './login-guard-helpers.js';
+import { flood, kafkaPlainLogin, kafkajsFrom, metricValue } from '../helpers/login-guard.js';
 
 const MAX_FAILURES = 10;
 const FLOOD = 1000;

@@ -12,7 +12,7 @@ import { createMqttServer } from '../../protocols/mqtt/server.js';
 import { authOf } from '../../runtime/core/auth/service.js';
 import { connectClient, endAll } from '../helpers/mqtt.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { flood, metricValue, mqttClientFrom, mqttConnectCode } from './login-guard-helpers.js';
+import { flood, metricValue, mqttClientFrom, mqttConnectCode } from '../helpers/login-guard.js';
 
 const MAX_FAILURES = 10;
 const FLOOD = 1000;

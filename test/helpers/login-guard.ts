@@ -11,7 +11,7 @@ import { decode } from '../../protocols/kafka/codec/codec.js';
 import { FrameSplitter } from '../../protocols/kafka/codec/frame.js';
 import { responseHeaderFlexible } from '../../protocols/kafka/codec/header.js';
 import { Reader } from '../../protocols/kafka/codec/reader.js';
-import { apiOf, requestFrame } from '../helpers/kafka-raw.js';
+import { apiOf, requestFrame } from './kafka-raw.js';
 
 export interface MqttLogin {
   readonly port: number;

@@ -87,8 +87,6 @@ export class Metrics {
     for (const protocol of ['mqtt', 'kafka'] as const) {
       this.authFailures.inc({ protocol }, 0);
       this.authRefused.inc({ protocol }, 0);
-    }
-    for (const protocol of ['mqtt', 'kafka'] as const) {
       this.connections.set({ protocol }, 0);
       this.messagesIn.inc({ protocol }, 0);
       this.messagesOut.inc({ protocol }, 0);

@@ -14,7 +14,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { BrokerContext } from '../../runtime/context.js';
-import { REFUSED_REASON } from '../../runtime/core/auth/guarded-sasl.js';
+import { isRefusal } from '../../runtime/core/auth/guarded-sasl.js';
 import type { SaslExchange } from '../../runtime/core/auth/sasl.js';
 import type { AuthService } from '../../runtime/core/auth/service.js';
 import type { ClientInfo } from '../../runtime/core/clients.js';
@@ -36,8 +36,8 @@ import { Reader } from './codec/reader.js';
 import { Writer } from './codec/writer.js';
 import { ErrorCode, kafkaErrorOf } from './errors.js';
 import { Response as ApiVersionsResponse } from './messages/api-versions.js';
-import type { KafkaNode } from './node.js';
 import { readEnvelope } from './cluster/envelope.js';
+import type { KafkaNode } from './node.js';
 import { KafkaSession } from './sasl/session.js';
 
 /** Frames queued beyond this pause reading until the backlog halves (backpressure on pipelining clients). */
@@ -220,7 +220,7 @@ export class KafkaConnection {
   private async rawToken(exchange: SaslExchange, token: Buffer): Promise<void> {
     const result = await exchange.step(token);
     if (this.closed) return;
-    if (result.kind === 'failure') return this.close(`SASL ${exchange.mechanism} authentication failed: ${result.reason}`, false, result.reason === REFUSED_REASON);
+    if (result.kind === 'failure') return this.close(`SASL ${exchange.mechanism} authentication failed: ${result.reason}`, false, isRefusal(result));
     if (result.kind === 'success') {
       this.session.succeed(result.principal);
       this.deps.log.info({ user: result.principal.user, mechanism: exchange.mechanism }, 'kafka client authenticated');

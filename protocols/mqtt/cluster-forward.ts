@@ -175,7 +175,9 @@ export class ClusterMqtt {
 
   private serve(req: LinkRequest, peer: string): Promise<void> | void {
     if (req.op === 'publish') {
-      this.broker.ctx.log.trace({ peer, topic: req.m.t, by: req.by ?? null }, 'mqtt: message forwarded by a peer');
+      const { log } = this.broker.ctx;
+      // Per message: build the log fields only when someone reads them.
+      if (log.isLevelEnabled('trace')) log.trace({ peer, topic: req.m.t, by: req.by ?? null }, 'mqtt: message forwarded by a peer');
       const msg = decodeMessage(req.m);
       if (req.only) return this.deliverOnly(msg, new Set(req.only));
       this.shareDecisions.set(msg, new Set(req.shares));

@@ -1,7 +1,8 @@
 /**
  * Broker-to-broker connections: size-prefixed frames (int32 length + body, Kafka's framing) over TLS-PSK
- * (peer-tls.ts: both ends prove the cluster secret) to a peer's internal listener. A connection carries one request at a time — a pool per peer hands an idle one out, or opens
- * another — so a long-polling request never holds up the ones behind it. Protocol-neutral: the Kafka front-end
+ * (peer-tls.ts: both ends prove the cluster secret) to a peer's internal listener. A connection carries one request
+ * at a time — a pool per peer hands an idle one out, or opens another — so a long-polling request never holds up the
+ * ones behind it. Protocol-neutral: the Kafka front-end
  * sends Kafka requests through it (protocols/kafka/cluster/forward.ts); phase-2 MQTT routing can send its own.
  *
  * Failures surface as PeerError: `unreachable` (nothing was sent: safe to retry anywhere), `timeout` and `closed`

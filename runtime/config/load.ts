@@ -19,14 +19,18 @@ export const CONFIG_KEYS = Object.keys(nodeConfigSchema.shape) as Array<keyof No
 
 const camel = (key: string): string => key.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
+/** A file's text; INVALID_ARGUMENT saying `what` could not be read, and why (ENOENT, EACCES, ...). */
+function readText(file: string, what: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new RobustMQError('INVALID_ARGUMENT', `cannot read config file ${file}: ${reason}`);
+    throw new RobustMQError('INVALID_ARGUMENT', `${what}: ${reason}`);
   }
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  const text = readText(file, `cannot read config file ${file}`);
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
@@ -76,14 +80,7 @@ function readSecretFiles(merged: Record<string, unknown>): void {
   for (const [fileKey, key] of Object.entries(SECRET_FILES)) {
     const file = merged[fileKey];
     if (typeof file !== 'string' || file === '' || (merged[key] !== undefined && merged[key] !== '')) continue;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new RobustMQError('INVALID_ARGUMENT', `--${flagName(fileKey)}: cannot read ${file}: ${reason}`);
-    }
-    merged[key] = text.replace(/\r?\n$/, '');
+    merged[key] = readText(file, `--${flagName(fileKey)}: cannot read ${file}`).replace(/\r?\n$/, '');
   }
 }
 

@@ -4,7 +4,7 @@
  * as Kafka does; so does an address refused by the login guard (too many failed logins lately), before any
  * credential work. There is no re-authentication (KIP-368): session lifetime 0.
  */
-import { REFUSED_REASON } from '../../../runtime/core/auth/guarded-sasl.js';
+import { isRefusal } from '../../../runtime/core/auth/guarded-sasl.js';
 import { ErrorCode } from '../errors.js';
 import { Request, Response } from '../messages/sasl-authenticate.js';
 import { defineApi } from './types.js';
@@ -33,7 +33,7 @@ export const saslAuthenticateApi = defineApi({
       return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: result.response, sessionLifetimeMs: 0 };
     }
     ctx.session.closeAfterResponse = `SASL ${exchange.mechanism} authentication failed: ${result.reason}`;
-    ctx.session.closeQuietly = result.reason === REFUSED_REASON;
+    ctx.session.closeQuietly = isRefusal(result);
     return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: result.reason, authBytes: NOTHING, sessionLifetimeMs: 0 };
   },
 });

@@ -18,6 +18,9 @@ export const REFUSED_REASON = `Authentication failed: ${TOO_MANY_FAILED_LOGINS}`
 
 const REFUSED: SaslResult = Object.freeze({ kind: 'failure', reason: REFUSED_REASON });
 
+/** Whether a result is the guard's refusal (nothing was checked; the guard logged it once for the address). */
+export const isRefusal = (result: SaslResult): boolean => result.kind === 'failure' && result.reason === REFUSED_REASON;
+
 export class GuardedExchange implements SaslExchange {
   /** undefined until the first token; null once refused. */
   private attempt: LoginAttempt | null | undefined;
